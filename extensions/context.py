@@ -1,0 +1,176 @@
+"""The thin layer between copier's Jinja and the plain modules beside this file.
+
+copier.yml loads the two classes below through copier-template-extensions:
+- ``Filters`` gives questions their computed defaults and validators (filters and
+  globals, usable before every answer is known);
+- ``Derived`` adds the values computed from the answers (import name rules, Python
+  matrix, classifiers, build backend, action pins) to the context of every file.
+
+The modules are loaded by path, afresh for each copier run, so that rendering an
+older and a newer version of the template in one process (``copier update``) uses
+each version's own code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+from copier_template_extensions import ContextHook
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+_HERE = Path(__file__).resolve().parent
+
+# PyPI trusts the publishing workflow by its file name: renaming it breaks releases.
+PUBLISH_WORKFLOW = "publish.yml"
+
+
+def _load(name: str) -> ModuleType:
+    module_name = f"copier_python_lib_{name}_{id(_HERE)}"
+    spec = importlib.util.spec_from_file_location(module_name, _HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+names = _load("names")
+pythons = _load("pythons")
+backends = _load("backends")
+licenses = _load("licenses")
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def git_config(key: str) -> str:
+    """A value of the user's git configuration, or "" when git or the key is missing."""
+    try:
+        done = subprocess.run(
+            ["git", "config", "--get", key], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+@functools.cache
+def action_pins() -> dict[str, dict[str, str]]:
+    return yaml.safe_load((_HERE / "actions.yml").read_text(encoding="utf-8"))
+
+
+def uses(action: str, pin: bool) -> str:
+    """The ``uses:`` value of ``action``: a commit SHA with its version, or the moving tag."""
+    entry = action_pins()[action]
+    return f"{action}@{entry['ref']} # {entry['version']}" if pin else f"{action}@{entry['tag']}"
+
+
+# --- serialisers: a value lands in a file exactly as typed ------------------------
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_str(value: Any) -> str:
+    """A TOML basic string (with quotes) that reads back as exactly ``value``."""
+    out = []
+    for char in str(value):
+        if char in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def yaml_str(value: Any) -> str:
+    """A YAML double-quoted scalar that reads back as exactly ``value``."""
+    # JSON strings are YAML double-quoted scalars; ASCII-only output sidesteps the
+    # characters YAML treats as line breaks (U+0085, U+2028, U+2029).
+    return json.dumps(str(value), ensure_ascii=True)
+
+
+def toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(toml_str(v) for v in values) + "]"
+
+
+def workflow_actions(answers: dict[str, Any]) -> list[str]:
+    """The actions the rendered workflows use, for configuration that must list them."""
+    actions = [
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/upload-artifact",
+        "actions/download-artifact",
+        "pypa/gh-action-pypi-publish",
+    ]
+    return sorted(actions)
+
+
+class Filters(Extension):
+    """Filters and globals for questions: defaults and validators."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters.update(
+            {
+                "import_name": names.import_name,
+                "project_name_error": names.project_name_error,
+                "import_name_error": names.import_name_error,
+                "github_owner_error": names.github_owner_error,
+                "github_repo_error": names.github_repo_error,
+                "email_error": names.email_error,
+                "environment_error": names.environment_error,
+                "python_min_error": lambda v: pythons.python_min_error(str(v), today()),
+                "toml_str": toml_str,
+                "toml_list": toml_list,
+                "yaml_str": yaml_str,
+                "py_str": repr,
+            }
+        )
+        environment.globals.update(
+            {
+                "git_config": git_config,
+                "default_python_min": lambda: pythons.default_min(today()),
+                "released_pythons": lambda: pythons.released(today()),
+                "license_text": licenses.license_text,
+            }
+        )
+
+
+class Derived(ContextHook):
+    """Values derived from the answers, available by name in every template file."""
+
+    def hook(self, context: dict[str, Any]) -> None:
+        date = today()
+        context["current_year"] = date.year
+        python_min = context.get("python_min")
+        if python_min:
+            context["python_versions"] = pythons.matrix(str(python_min), date)
+            context["python_classifiers"] = pythons.classifiers(str(python_min), date)
+            context["python_newest"] = pythons.newest(date)
+        if context.get("build_backend"):
+            backend = backends.backend(str(context["build_backend"]))
+            context["backend"] = backend
+            context["backend_config"] = backend.tool_config.format(import_name=context.get("import_name"))
+        if context.get("github_owner") and context.get("github_repo"):
+            context["repo_url"] = f"https://github.com/{context['github_owner']}/{context['github_repo']}"
+        if context.get("project_name"):
+            # How the project's name appears in sdist and wheel file names.
+            context["dist_name"] = names.normalize(str(context["project_name"])).replace("-", "_")
+            # A start for PyPI's search: the words of the name; the user adds more.
+            context["keywords"] = names.normalize(str(context["project_name"])).split("-")
+        context["publish_workflow"] = PUBLISH_WORKFLOW
+        pin = bool(context.get("pin_actions", True))
+        context["uses"] = lambda action: uses(action, pin)
+        context["workflow_actions"] = workflow_actions(context)

@@ -1,0 +1,98 @@
+"""Rules for the names a user types: PyPI names, import names, GitHub names, emails.
+
+Each ``*_error`` function returns "" for a valid value and otherwise one sentence
+that says what is wrong and gives a valid example; copier shows it at the question.
+Only the standard library and ``packaging`` (a dependency of copier itself) are used.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+
+from packaging.utils import canonicalize_name
+
+# PEP 508 / core metadata "Name": ASCII letters and digits, with . _ - inside.
+_DIST_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+# GitHub user and organisation names: 1-39 characters, letters, digits and single
+# hyphens, not at either end.
+_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# GitHub repository names: letters, digits, ".", "_" and "-", at most 100 characters.
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# GitHub environment names: kept to a set that is safe in YAML, URLs and PyPI's form.
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?$")
+_EMAIL = re.compile(r"^[^@\s\"'<>]+@[^@\s\"'<>]+\.[^@\s\"'<>.]+$")
+
+STDLIB_MODULES: frozenset[str] = frozenset(sys.stdlib_module_names)
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalised form: how PyPI compares names (``Acme_Widgets`` -> ``acme-widgets``)."""
+    return canonicalize_name(name)
+
+
+def import_name(project_name: str) -> str:
+    """The import name a distribution name suggests (``acme-widgets`` -> ``acme_widgets``)."""
+    return normalize(project_name).replace("-", "_").replace(".", "_")
+
+
+def project_name_error(name: str) -> str:
+    if not _DIST_NAME.match(name):
+        return (
+            f"{name!r} is not a valid PyPI project name: use ASCII letters and digits, "
+            "with '-', '_' or '.' only between them (for example acme-widgets)."
+        )
+    module = import_name(name)
+    if module in STDLIB_MODULES:
+        return (
+            f"{name!r} is the name of a Python standard library module; PyPI refuses it "
+            f"and importing it would be ambiguous. Pick another name (for example {module}-tools)."
+        )
+    return ""
+
+
+def import_name_error(name: str) -> str:
+    if not (name.isascii() and name.isidentifier()):
+        return (
+            f"{name!r} is not a valid Python import name: use lowercase ASCII letters, "
+            "digits and '_', starting with a letter (for example acme_widgets)."
+        )
+    if keyword.iskeyword(name):
+        return f"{name!r} is a Python keyword and cannot be imported; try {name}_lib."
+    if name in STDLIB_MODULES:
+        return f"{name!r} would shadow the standard library module of that name; try {name}_lib."
+    return ""
+
+
+def github_owner_error(owner: str) -> str:
+    if _GITHUB_OWNER.match(owner):
+        return ""
+    return (
+        f"{owner!r} is not a GitHub user or organisation name: 1 to 39 letters, digits "
+        "or single hyphens, not starting or ending with a hyphen (for example acme-corp)."
+    )
+
+
+def github_repo_error(repo: str) -> str:
+    if _GITHUB_REPO.match(repo) and repo not in {".", ".."} and not repo.endswith(".git"):
+        return ""
+    return (
+        f"{repo!r} is not a GitHub repository name: up to 100 letters, digits, '.', '_' "
+        "or '-', not ending in .git (for example acme-widgets)."
+    )
+
+
+def email_error(email: str) -> str:
+    if _EMAIL.match(email):
+        return ""
+    return f"{email!r} is not an email address (for example jane@example.com)."
+
+
+def environment_error(name: str) -> str:
+    if _ENVIRONMENT.match(name):
+        return ""
+    return (
+        f"{name!r} is not a GitHub environment name this template accepts: letters, "
+        "digits, '.', '_' or '-', starting and ending with a letter or digit (for example release)."
+    )

@@ -1,0 +1,57 @@
+"""Shared fixtures: an isolated copier and git, and session-wide renders."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import REQUIRED_ANSWERS
+
+# Identity that stands in for the user's git configuration in every test.
+GIT_USER = ("Test Author", "test.author@example.com")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the developer's copier settings and git identity out of the tests."""
+    home = Path(tempfile.mkdtemp(prefix="copier-python-lib-tests-"))
+    settings = home / "copier-settings.yml"
+    settings.write_text("{}\n")
+    gitconfig = home / "gitconfig"
+    gitconfig.write_text(
+        f"[user]\n\tname = {GIT_USER[0]}\n\temail = {GIT_USER[1]}\n"
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
+    )
+    os.environ["COPIER_SETTINGS_PATH"] = str(settings)
+    os.environ["GIT_CONFIG_GLOBAL"] = str(gitconfig)
+    os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+    os.environ.pop("GIT_DIR", None)
+
+
+@pytest.fixture(scope="session")
+def render(copie_session: Any) -> Callable[..., Path]:
+    """Render the template once per distinct set of answers for the whole session."""
+    cache: dict[tuple[tuple[str, Any], ...], Path] = {}
+
+    def _render(**answers: Any) -> Path:
+        answers = {**REQUIRED_ANSWERS, **answers}
+        key = tuple(sorted(answers.items()))
+        if key not in cache:
+            result = copie_session.copy(extra_answers=answers)
+            if result.exit_code != 0:
+                raise AssertionError(
+                    f"render with {answers} failed: {result.exception!r}"
+                ) from result.exception
+            cache[key] = result.project_dir
+        return cache[key]
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def default_project(render: Callable[..., Path]) -> Path:
+    return render()

@@ -1,0 +1,75 @@
+"""Small helpers shared by the tests: run real commands, read rendered files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+
+# The answers every test starts from: the two a user must give (see the README).
+REQUIRED_ANSWERS = {"project_name": "acme-widgets", "github_owner": "acme"}
+
+
+def run(
+    cmd: list[str | Path],
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess[str]:
+    """Run a real command; on failure, the error shows its whole output."""
+    done = subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, cmd))} exited {done.returncode} in {cwd}\n"
+            f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+        )
+    return done
+
+
+def copier(
+    *args: str | Path, cwd: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The real copier command line, as a user runs it."""
+    return run([sys.executable, "-m", "copier", *args], cwd=cwd, check=check)
+
+
+def tool(name: str) -> Path:
+    """A command installed beside the running Python (the test environment's tools)."""
+    return Path(sys.executable).parent / name
+
+
+def make_venv(path: Path) -> Path:
+    """A fresh virtual environment; returns its Python."""
+    run([sys.executable, "-m", "venv", path])
+    return path / "bin" / "python"
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def workflow(project: Path, name: str) -> dict[str, Any]:
+    data = load_yaml(project / ".github" / "workflows" / name)
+    # YAML 1.1 reads the bare key `on` as True.
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job.get("steps", []) if str(s.get("uses", "")).startswith(action + "@")]

