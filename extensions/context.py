@@ -135,7 +135,7 @@ class Filters(Extension):
                 "toml_str": toml_str,
                 "toml_list": toml_list,
                 "yaml_str": yaml_str,
-                "py_str": repr,
+                "py_str": lambda v: json.dumps(str(v), ensure_ascii=False),
             }
         )
         environment.globals.update(

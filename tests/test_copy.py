@@ -18,6 +18,7 @@ EXPECTED_FILES = [
     ".github/workflows/publish.yml",
     ".github/workflows/test.yml",
     ".gitignore",
+    ".pre-commit-config.yaml",
     "CHANGELOG.md",
     "LICENSE",
     "README.md",

