@@ -107,9 +107,10 @@ def toml_list(values: list[str]) -> str:
 
 def workflow_actions(answers: dict[str, Any]) -> list[str]:
     """The actions the rendered workflows use, for configuration that must list them."""
+    installer = "astral-sh/setup-uv" if answers.get("ci_installer") == "uv" else "actions/setup-python"
     actions = [
         "actions/checkout",
-        "actions/setup-python",
+        installer,
         "actions/upload-artifact",
         "actions/download-artifact",
         "pypa/gh-action-pypi-publish",

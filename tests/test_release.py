@@ -1,0 +1,195 @@
+"""Release rehearsal: the rendered workflows' own commands, run for real on this machine.
+
+The `run:` steps of the test job and of the build job run in order inside a rendered
+project; each `uses:` step is replaced by its local equivalent (the checkout is the
+project already here; setup-python is a fresh virtual environment of this Python;
+setup-uv is the uv of the test environment). The built files are then uploaded with
+twine to a package index started on 127.0.0.1 and installed from it into a fresh
+virtual environment, as a user would after a release.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import make_venv, run, tool, workflow
+
+pytestmark = pytest.mark.slow
+
+COMBINATIONS = [
+    {"build_backend": "setuptools", "ci_installer": "pip"},
+    {"build_backend": "setuptools", "ci_installer": "uv"},
+    {"build_backend": "hatchling", "ci_installer": "pip"},
+    {"build_backend": "hatchling", "ci_installer": "uv"},
+]
+
+
+class Runner:
+    """Runs a job's steps in one project, as a fresh GitHub-hosted runner would."""
+
+    def __init__(self, project: Path, work: Path, env: dict[str, str]) -> None:
+        self.project = project
+        self.work = work
+        self.env = {**os.environ, **env}
+        self.env.pop("VIRTUAL_ENV", None)
+
+    def use(self, step: dict[str, Any]) -> None:
+        action = step["uses"].split("@")[0]
+        if action == "actions/checkout":
+            return  # the project is already here
+        if action == "actions/setup-python":
+            venv = self.work / f"python-{len(list(self.work.glob('python-*')))}"
+            python = make_venv(venv)
+            self.env["PATH"] = f"{python.parent}{os.pathsep}{self.env['PATH']}"
+            return
+        if action == "astral-sh/setup-uv":
+            self.env["PATH"] = f"{tool('uv').parent}{os.pathsep}{self.env['PATH']}"
+            self.env["UV_PYTHON"] = sys.executable
+            self.env["UV_PYTHON_DOWNLOADS"] = "never"
+            return
+        if action == "actions/upload-artifact":
+            assert list((self.project / step["with"]["path"]).iterdir()), "nothing to upload"
+            return
+        raise AssertionError(f"no local stand-in for {action}: add one to the rehearsal")
+
+    def run_job(self, job: dict[str, Any]) -> None:
+        for step in job["steps"]:
+            if "uses" in step:
+                self.use(step)
+            else:
+                done = subprocess.run(
+                    ["bash", "-e", "-c", step["run"]],
+                    cwd=self.project,
+                    env=self.env,
+                    capture_output=True,
+                    text=True,
+                    timeout=900,
+                    check=False,
+                )
+                assert done.returncode == 0, (
+                    f"step {step.get('name', step['run'])!r} failed:\n{done.stdout}{done.stderr}"
+                )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def package_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A pypiserver on 127.0.0.1 that accepts uploads without a password."""
+    packages = tmp_path_factory.mktemp("index")
+    port = free_port()
+    server = subprocess.Popen(
+        [tool("pypi-server"), "run", "-i", "127.0.0.1", "-p", str(port), "-a", ".", "-P", ".", packages],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/simple/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(
+    scope="module", params=COMBINATIONS, ids=lambda c: f"{c['build_backend']}-{c['ci_installer']}"
+)
+def rehearsed(request: pytest.FixtureRequest, render, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project whose test job and build job ran for real; returns it with dist/ built."""
+    answers = request.param
+    work = tmp_path_factory.mktemp("rehearsal")
+    project = work / "acme-widgets"
+    shutil.copytree(
+        render(**answers, project_name=f"acme-{answers['build_backend']}-{answers['ci_installer']}"), project
+    )
+    test_job = workflow(project, "test.yml")["jobs"]["test"]
+    Runner(project, work, {"UV_CACHE_DIR": str(work / "uv-cache")}).run_job(test_job)
+    build_job = workflow(project, "publish.yml")["jobs"]["build"]
+    Runner(project, work, {"GITHUB_REF_NAME": "v0.1.0", "UV_CACHE_DIR": str(work / "uv-cache")}).run_job(
+        build_job
+    )
+    return project
+
+
+def distributions(project: Path) -> list[Path]:
+    # As the publish action does (twine upload dist/*), hidden files such as the
+    # .gitignore that uv build leaves in dist/ are not distributions.
+    return sorted(p for p in (project / "dist").iterdir() if not p.name.startswith("."))
+
+
+def test_build_job_leaves_an_sdist_and_a_wheel(rehearsed: Path) -> None:
+    assert [p.name.split("-0.1.0")[1] for p in distributions(rehearsed)] == ["-py3-none-any.whl", ".tar.gz"]
+
+
+def test_release_uploads_to_an_index_and_installs_from_it(rehearsed: Path, package_index: str) -> None:
+    dist = distributions(rehearsed)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--non-interactive",
+            "--repository-url",
+            package_index + "/",
+            "-u",
+            "rehearsal",
+            "-p",
+            "rehearsal",
+            *dist,
+        ]
+    )
+    name = rehearsed.joinpath("pyproject.toml").read_text().split('name = "', 1)[1].split('"', 1)[0]
+    module = name.replace("-", "_")
+    python = make_venv(rehearsed.parent / "user-venv")
+    run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "--index-url",
+            package_index + "/simple/",
+            name,
+        ]
+    )
+    done = run([python, "-c", f"import {module}; print({module}.__version__, {module}.greet('PyPI'))"])
+    assert done.stdout.strip() == "0.1.0 Hello, PyPI!"
+
+
+def test_build_job_refuses_a_tag_that_is_not_the_version(rehearsed: Path, tmp_path: Path) -> None:
+    build_job = workflow(rehearsed, "publish.yml")["jobs"]["build"]
+    check = next(s for s in build_job["steps"] if s.get("name", "").startswith("Check that the release tag"))
+    done = subprocess.run(
+        ["bash", "-e", "-c", check["run"]],
+        cwd=rehearsed,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GITHUB_REF_NAME": "v9.9.9"},
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "does not match the version" in done.stdout
