@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,40 @@ def workflow(project: Path, name: str) -> dict[str, Any]:
 
 def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [s for s in job.get("steps", []) if str(s.get("uses", "")).startswith(action + "@")]
+
+
+# --- template repositories with real history ------------------------------------------
+
+_NOT_TEMPLATE = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "dist")
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", "-C", repo, *args]).stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", message)
+
+
+def make_template_repo(path: Path, tag: str = "v1.0.0") -> Path:
+    """A git repository holding this template's working tree, committed and tagged."""
+    shutil.copytree(TEMPLATE_DIR, path, ignore=_NOT_TEMPLATE)
+    run(["git", "init", "-q", path])
+    commit_all(path, "template")
+    git(path, "tag", tag)
+    return path
+
+
+def replace_in_files(root: Path, old: str, new: str) -> None:
+    """Replace text in copier.yml and every file of template/ (a fixture's template change)."""
+    for file in [root / "copier.yml", *(p for p in (root / "template").rglob("*") if p.is_file())]:
+        text = file.read_text(encoding="utf-8")
+        if old in text:
+            file.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
