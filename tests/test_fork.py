@@ -1,0 +1,152 @@
+"""Organisation forks: one file of defaults, a fork that merges upstream, projects that follow.
+
+Real git throughout: an "upstream" repository with this template, a "fork" cloned from
+it that edits org.yml and adds a fork-only file, a project made from the fork, an
+upstream release merged into the fork with `git merge`, and `copier update` in the project.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import TEMPLATE_DIR, commit_all, copier, edit, git, load_yaml, make_template_repo, run
+
+ORG = {
+    "github_owner": "acme-corp",
+    "author_name": "ACME Python Team",
+    "author_email": "python@acme.example",
+    "license": "MIT",
+    "python_min": "3.12",
+    "build_backend": "hatchling",
+    "ci_installer": "uv",
+    "release_environment": "pypi",
+    "testpypi": True,
+    "pin_actions": False,
+}
+CODEOWNERS = "* @acme-corp/python-maintainers\n"
+
+
+def set_org_defaults(fork: Path, values: dict) -> None:
+    """Edit org.yml the way a person would: change the values, keep every comment."""
+    path = fork / "org.yml"
+    text = path.read_text()
+    for key, value in values.items():
+        new = f"{key}: {yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}"
+        text, count = re.subn(rf"^{key}: .*$", new, text, flags=re.MULTILINE)
+        assert count == 1, key
+    path.write_text(text)
+
+
+def test_org_yml_keys_are_exactly_the_questions_that_read_them() -> None:
+    org = load_yaml(TEMPLATE_DIR / "org.yml")
+    copier_yml = (TEMPLATE_DIR / "copier.yml").read_text()
+    used = set(re.findall(r"\{\{ org\.(\w+)", copier_yml))
+    assert used == set(org)
+    questions = {k for k in load_yaml(TEMPLATE_DIR / "copier.yml") if not k.startswith("_")}
+    assert set(org) <= questions
+    for key in org:  # each key feeds the default of its own question
+        assert re.search(rf"^{key}:\n(?:  .*\n)*?  default: \"{{{{ org\.{key}\b", copier_yml, re.MULTILINE), (
+            key
+        )
+
+
+def test_upstream_keeps_fork_places_free() -> None:
+    """Upstream never ships a file where the README tells forks to put theirs."""
+    template = TEMPLATE_DIR / "template"
+    assert not (template / ".github" / "CODEOWNERS").exists()
+    assert not [p for p in template.rglob("*") if p.name.startswith(("org-", "org_"))]
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("fork")
+    upstream = make_template_repo(root / "upstream", tag="v1.0.0")
+    fork = root / "fork"
+    run(["git", "clone", "-q", upstream, fork])
+    set_org_defaults(fork, ORG)
+    (fork / "template/.github/CODEOWNERS").write_text(CODEOWNERS)
+    (fork / "template/.github/workflows/org-audit.yml").write_text("# ACME's own checks would go here\n")
+    commit_all(fork, "ACME defaults")
+    git(fork, "tag", "v1.0.0+acme.1")
+    return {"root": root, "upstream": upstream, "fork": fork}
+
+
+@pytest.fixture(scope="module")
+def org_project(scenario: dict[str, Path]) -> Path:
+    project = scenario["root"] / "acme-widgets"
+    copier("copy", "--trust", "--defaults", "-d", "project_name=acme-widgets", scenario["fork"], project)
+    run(["git", "init", "-q", project])
+    commit_all(project, "Start")
+    return project
+
+
+def test_project_from_the_fork_gets_every_org_default(org_project: Path) -> None:
+    answers = load_yaml(org_project / ".copier-answers.yml")
+    assert {k: answers[k] for k in ORG} == ORG
+    pyproject = (org_project / "pyproject.toml").read_text()
+    assert 'license = "MIT"' in pyproject
+    assert '{ name = "ACME Python Team", email = "python@acme.example" }' in pyproject
+    assert 'requires-python = ">=3.12"' in pyproject
+    assert "hatchling" in pyproject
+    publish = load_yaml(org_project / ".github/workflows/publish.yml")
+    assert publish["jobs"]["publish"]["environment"]["name"] == "pypi"
+    assert "publish-testpypi" in publish["jobs"]
+    assert "astral-sh/setup-uv@v7" in (org_project / ".github/workflows/test.yml").read_text()
+    assert "https://github.com/acme-corp/acme-widgets" in pyproject
+
+
+def test_fork_only_files_reach_the_project(org_project: Path) -> None:
+    assert (org_project / ".github/CODEOWNERS").read_text() == CODEOWNERS
+    assert (org_project / ".github/workflows/org-audit.yml").is_file()
+
+
+def test_fork_merges_upstream_and_projects_update(scenario: dict[str, Path], org_project: Path) -> None:
+    upstream, fork = scenario["upstream"], scenario["fork"]
+    # A user of the organisation edits the project.
+    edit(org_project / "README.md", "## Install\n", "Internal notes.\n\n## Install\n")
+    commit_all(org_project, "User edit")
+    # Upstream releases a change: new README text in projects, and a changed help text.
+    with (upstream / "template/README.md.jinja").open("a") as f:
+        f.write("\n## Support\n\nAsk in the issue tracker.\n")
+    edit(
+        upstream / "copier.yml",
+        "One sentence that says what the package does",
+        "One sentence on what the package does",
+    )
+    commit_all(upstream, "Upstream 1.1.0")
+    git(upstream, "tag", "v1.1.0")
+    # The fork merges it: no conflict, since the fork only touched org.yml and its own files.
+    git(fork, "fetch", "-q", "origin", "--tags")
+    merge = run(["git", "-C", fork, "merge", "--no-edit", "origin/HEAD"], check=False)
+    assert merge.returncode == 0, merge.stdout + merge.stderr
+    assert git(fork, "diff", "--name-only", "--diff-filter=U") == ""
+    git(fork, "tag", "v1.1.0+acme.1")
+    # The project takes the fork's new release.
+    copier("update", "--trust", "--defaults", cwd=org_project)
+    readme = (org_project / "README.md").read_text()
+    assert "## Support" in readme
+    assert "Internal notes." in readme
+    answers = load_yaml(org_project / ".copier-answers.yml")
+    assert answers["_commit"] == "v1.1.0+acme.1"
+    assert {k: answers[k] for k in ORG} == ORG
+    assert (org_project / ".github/CODEOWNERS").read_text() == CODEOWNERS
+    assert "<<<<<<<" not in readme
+
+
+def test_trusting_the_fork_once_replaces_trust_flag(
+    scenario: dict[str, Path], tmp_path: Path, monkeypatch
+) -> None:
+    dest = tmp_path / "p"
+    args = ["copy", "--defaults", "-d", "project_name=acme-widgets", scenario["fork"], dest]
+    refused = copier(*args, check=False)
+    assert refused.returncode != 0
+    assert "--trust" in refused.stdout + refused.stderr
+    settings = tmp_path / "settings.yml"
+    settings.write_text(yaml.safe_dump({"trust": [str(scenario["fork"].parent) + "/"]}))
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    copier(*args)
+    assert (dest / "pyproject.toml").is_file()
