@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,7 +71,7 @@ def org_defaults() -> dict[str, Any]:
     """The organisation defaults of org.yml (at the template's top level)."""
     data = yaml.safe_load((_HERE.parent / "org.yml").read_text(encoding="utf-8"))
     if not isinstance(data, dict):
-        raise ValueError("org.yml must be a mapping of question names to default values")
+        raise TypeError("org.yml must be a mapping of question names to default values")
     return data
 
 
@@ -103,11 +104,52 @@ def toml_str(value: Any) -> str:
     return '"' + "".join(out) + '"'
 
 
+def _yaml_printable(char: str) -> bool:
+    """YAML 1.1/1.2 printable characters that are not also line breaks."""
+    code = ord(char)
+    return (
+        char == "\t"
+        or 0x20 <= code <= 0x7E
+        or 0xA0 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    ) and char not in "\u2028\u2029"
+
+
 def yaml_str(value: Any) -> str:
     """A YAML double-quoted scalar that reads back as exactly ``value``."""
-    # JSON strings are YAML double-quoted scalars; ASCII-only output sidesteps the
-    # characters YAML treats as line breaks (U+0085, U+2028, U+2029).
-    return json.dumps(str(value), ensure_ascii=True)
+    # A JSON string is a YAML double-quoted scalar; what YAML cannot hold raw (C1
+    # controls, DEL, line separators) is escaped, with \U for non-BMP characters.
+    quoted = json.dumps(str(value), ensure_ascii=False)
+    return "".join(
+        c
+        if _yaml_printable(c) or c in "\n\r"
+        else (f"\\u{ord(c):04X}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08X}")
+        for c in quoted
+    )
+
+
+def yaml_scalar(value: Any) -> str:
+    """``value`` as YAML's own serialiser writes it: plain when that reads back as the same
+    string (``release``), quoted when it would not (``'true'``, ``'1.0'``)."""
+    text = yaml.safe_dump(str(value), default_flow_style=True, allow_unicode=False, width=1_000_000)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+# Characters that can start Markdown syntax (CommonMark lets any ASCII punctuation be
+# escaped with a backslash; only these need it for text to stay text).
+_MARKDOWN_SPECIAL = set("\\`*_[]<>#!|~&{}")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+
+
+def md_text(value: Any) -> str:
+    """One line of text that Markdown (CommonMark, GitHub) shows exactly as typed."""
+    escaped = "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(value))
+    match = _MARKDOWN_LINE_START.match(escaped)
+    if match:  # a list item, a heading underline or a quote if left alone
+        start = match.end() - 1
+        escaped = escaped[:start] + "\\" + escaped[start:]
+    return escaped
 
 
 def toml_list(values: list[str]) -> str:
@@ -145,6 +187,10 @@ class Filters(Extension):
                 "toml_str": toml_str,
                 "toml_list": toml_list,
                 "yaml_str": yaml_str,
+                "yaml_scalar": yaml_scalar,
+                "md_text": md_text,
+                "description_error": names.description_error,
+                "author_name_error": names.author_name_error,
                 "py_str": lambda v: json.dumps(str(v), ensure_ascii=False),
             }
         )
@@ -165,12 +211,14 @@ class Derived(ContextHook):
     def hook(self, context: dict[str, Any]) -> None:
         date = today()
         context["current_year"] = date.year
+        # Answers are validated after some of this runs (copier renders defaults with the
+        # context too): derive only from valid values and leave the refusal to the validator.
         python_min = context.get("python_min")
-        if python_min:
+        if python_min and not pythons.python_min_error(str(python_min), date):
             context["python_versions"] = pythons.matrix(str(python_min), date)
             context["python_classifiers"] = pythons.classifiers(str(python_min), date)
             context["python_newest"] = pythons.newest(date)
-        if context.get("build_backend"):
+        if context.get("build_backend") in backends.BACKENDS:
             backend = backends.backend(str(context["build_backend"]))
             context["backend"] = backend
             context["backend_config"] = backend.tool_config.format(import_name=context.get("import_name"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+import unicodedata
 
 from packaging.utils import canonicalize_name
 
@@ -69,7 +70,9 @@ def github_owner_error(owner: str) -> str:
     if _GITHUB_OWNER.match(owner):
         return ""
     if not owner:
-        return "A GitHub owner is required (for example acme-corp); without a prompt, pass -d github_owner=NAME."
+        return (
+            "A GitHub owner is required (for example acme-corp); without a prompt, pass -d github_owner=NAME."
+        )
     return (
         f"{owner!r} is not a GitHub user or organisation name: 1 to 39 letters, digits "
         "or single hyphens, not starting or ending with a hyphen (for example acme-corp)."
@@ -98,3 +101,28 @@ def environment_error(name: str) -> str:
         f"{name!r} is not a GitHub environment name this template accepts: letters, "
         "digits, '.', '_' or '-', starting and ending with a letter or digit (for example release)."
     )
+
+
+def single_line_error(value: str, what: str, example: str, max_length: int = 512) -> str:
+    """Free text that must stay on one line (a summary, a name): printable, trimmed, not empty."""
+    if not value.strip():
+        return f"Give {what} (for example {example})."
+    bad = [c for c in value if unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}]
+    if bad:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
+        return (
+            f"{what.capitalize()} must be one line of printable text; remove {shown} (for example {example})."
+        )
+    if value != value.strip():
+        return f"{what.capitalize()} must not start or end with spaces (for example {example})."
+    if len(value) > max_length:
+        return f"{what.capitalize()} is {len(value)} characters long; keep it under {max_length} (for example {example})."
+    return ""
+
+
+def description_error(value: str) -> str:
+    return single_line_error(value, "a one-line description", "Widgets for every occasion.")
+
+
+def author_name_error(value: str) -> str:
+    return single_line_error(value, "an author or team name", "Jane Doe", max_length=200)
