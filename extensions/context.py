@@ -49,6 +49,8 @@ names = _load("names")
 pythons = _load("pythons")
 backends = _load("backends")
 licenses = _load("licenses")
+existing = _load("existing")
+retrofit = _load("retrofit")
 
 
 def today() -> dt.date:
@@ -169,6 +171,140 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
     return sorted(actions)
 
 
+# --- an existing project (retrofit) ----------------------------------------------------
+
+
+@functools.cache
+def _existing_metadata(root: str) -> dict[str, str]:
+    path = Path(root)
+    return existing.metadata(path) if existing.is_existing_project(path) else {}
+
+
+def existing_value(root: Any, key: str) -> str:
+    """What the project in ``root`` already declares for ``key`` ("" for a new project)."""
+    value = _existing_metadata(str(root)).get(key, "")
+    if key == "python_min" and value:
+        known = pythons.released(today())
+        if value not in known and pythons._key(value) < pythons._key(known[0]):
+            value = known[0]  # older than every version this template tests: start the matrix there
+    return value
+
+
+def retrofit_default(root: Any) -> str:
+    path = Path(str(root))
+    if not existing.is_existing_project(path) or (path / ".copier-answers.yml").is_file():
+        return "no" if not existing.is_existing_project(path) else _answered_retrofit(path)
+    try:
+        return "upgrade" if retrofit.publishing_workflows(path) else "add"
+    except retrofit.RetrofitRefusal:
+        return "upgrade"  # the validator explains what is wrong
+
+
+def _answered_retrofit(path: Path) -> str:
+    answers = yaml.safe_load((path / ".copier-answers.yml").read_text(encoding="utf-8")) or {}
+    return str(answers.get("retrofit", "no"))
+
+
+def publish_workflow_default(root: Any) -> str:
+    try:
+        found = retrofit.publishing_workflows(Path(str(root)))
+    except retrofit.RetrofitRefusal:
+        return PUBLISH_WORKFLOW
+    return found[0].path.name if len(found) == 1 else PUBLISH_WORKFLOW
+
+
+def existing_environment(root: Any) -> str:
+    try:
+        found = retrofit.publishing_workflows(Path(str(root)))
+    except retrofit.RetrofitRefusal:
+        return ""
+    for workflow in found[:1]:
+        for job in workflow.publishing_jobs():
+            node = job.get("environment")
+            if node is not None:
+                name = retrofit._get(node, "name")
+                return retrofit._scalar(name[1] if name else node)
+    return ""
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+def retrofit_error(root: Any, mode: str, project_name: str = "", github_owner: str = "") -> str:
+    """Why an existing project cannot be retrofitted now; "" when it can (or is not one)."""
+    path = Path(str(root))
+    if mode == "no" or not existing.is_existing_project(path):
+        return ""
+    if (path / ".copier-answers.yml").is_file():
+        return ""  # already adopted: copier update (or a re-run) takes it from here
+    if _git(path, "rev-parse", "--is-inside-work-tree").returncode != 0:
+        return (
+            f"{path} is not a git repository. A retrofit changes files in place: run `git init && git add -A "
+            "&& git commit -m 'Before Trusted Publishing'` first, so every change can be reviewed and undone."
+        )
+    if _git(path, "status", "--porcelain").stdout.strip():
+        return (
+            f"{path} has uncommitted changes. Commit or stash them first, so that the retrofit's changes "
+            "can be reviewed with `git diff` and undone."
+        )
+    missing = [
+        key
+        for key, given in (("project_name", project_name), ("github_owner", github_owner))
+        if not given and not existing_value(root, key)
+    ]
+    if missing:
+        return (
+            "This project does not declare " + " or ".join(missing) + " (pyproject.toml, setup.cfg, setup.py "
+            "or a github.com git remote): pass " + " ".join(f"-d {k}=VALUE" for k in missing) + "."
+        )
+    if reason := retrofit.check(path):
+        return reason
+    if mode == "upgrade":
+        return (
+            ""
+            if retrofit.publishing_workflows(path)
+            else ("No workflow here publishes to PyPI: answer retrofit=add to add publish.yml.")
+        )
+    if retrofit.publishing_workflows(path):
+        return "A workflow here already publishes to PyPI: answer retrofit=upgrade to upgrade it in place."
+    return ""
+
+
+def retrofit_secrets(root: Any, workflow: str) -> list[str]:
+    """The secrets the publishing workflow used before the retrofit (from the last commit)."""
+    path = Path(str(root))
+    done = _git(path, "show", f"HEAD:.github/workflows/{workflow}")
+    if done.returncode != 0:
+        return []
+    try:
+        before = retrofit.Workflow(path / ".github" / "workflows" / workflow, done.stdout)
+        return retrofit.plan(
+            before,
+            environment="release",
+            project_name="x",
+            python_versions=["3.12"],
+            uses=lambda action: action,
+            install="-e .",
+        ).secrets
+    except retrofit.RetrofitRefusal:
+        return []
+
+
+def git_changes(root: Any) -> list[str]:
+    """Files the retrofit added or changed, as `git status` lists them."""
+    done = _git(Path(str(root)), "status", "--porcelain", "--untracked-files=all")
+    return [
+        line[3:] + (" (new)" if line.startswith("??") else " (changed)") for line in done.stdout.splitlines()
+    ]
+
+
+def test_job(job_id: str, python_versions: list[str], install: str, uses_: Any) -> str:
+    return "\n".join(retrofit.test_job_lines(job_id, "  ", python_versions, install, uses_)).rstrip("\n")
+
+
 class Filters(Extension):
     """Filters and globals for questions: defaults and validators."""
 
@@ -190,6 +326,15 @@ class Filters(Extension):
                 "yaml_scalar": yaml_scalar,
                 "md_text": md_text,
                 "description_error": names.description_error,
+                "existing": existing_value,
+                "existing_import_name": lambda root, name: existing.import_name(Path(str(root)), str(name)),
+                "existing_environment": existing_environment,
+                "retrofit_default": retrofit_default,
+                "retrofit_error": retrofit_error,
+                "retrofit_secrets": retrofit_secrets,
+                "publish_workflow_default": publish_workflow_default,
+                "install_args": lambda root: existing.install_args(Path(str(root))),
+                "git_changes": git_changes,
                 "author_name_error": names.author_name_error,
                 "py_str": lambda v: json.dumps(str(v), ensure_ascii=False),
             }
@@ -201,6 +346,7 @@ class Filters(Extension):
                 "released_pythons": lambda: pythons.released(today()),
                 "license_text": licenses.license_text,
                 "org": org_defaults(),
+                "test_job": test_job,
             }
         )
 
@@ -229,7 +375,7 @@ class Derived(ContextHook):
             context["dist_name"] = names.normalize(str(context["project_name"])).replace("-", "_")
             # A start for PyPI's search: the words of the name; the user adds more.
             context["keywords"] = names.normalize(str(context["project_name"])).split("-")
-        context["publish_workflow"] = PUBLISH_WORKFLOW
+        context.setdefault("publish_workflow", PUBLISH_WORKFLOW)
         pin = bool(context.get("pin_actions", True))
         context["uses"] = lambda action: uses(action, pin)
         context["workflow_actions"] = workflow_actions(context)

@@ -239,5 +239,6 @@ def test_github_owner_is_required(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode != 0
-    assert 'Question "github_owner" is required' in done.stderr
+    assert "A GitHub owner is required" in done.stderr
+    assert "-d github_owner=NAME" in done.stderr
     assert not (tmp_path / "p" / "pyproject.toml").exists()

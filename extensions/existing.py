@@ -1,0 +1,258 @@
+"""What an existing project already says about itself: the defaults of a retrofit.
+
+Reads pyproject.toml ([project], or [tool.poetry]), setup.cfg, setup.py (literal
+arguments of ``setup()`` only: nothing is executed), the LICENSE file, the git remote
+and the GitHub workflows. Standard library, PyYAML and packaging only (copier's own
+dependencies); TOML needs ``tomllib`` (Python >= 3.11) or ``tomli``.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    try:
+        import tomli as tomllib  # type: ignore[no-redef]
+    except ModuleNotFoundError:
+        tomllib = None  # type: ignore[assignment]
+
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+_GITHUB_URL = re.compile(r"github\.com[:/]+([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?(?:[#?].*)?$")
+_POETRY_AUTHOR = re.compile(r"^\s*(?P<name>[^<]+?)\s*(?:<(?P<email>[^>]+)>)?\s*$")
+_LICENSE_CLASSIFIERS = {
+    "License :: OSI Approved :: MIT License": "MIT",
+    "License :: OSI Approved :: Apache Software License": "Apache-2.0",
+    "License :: OSI Approved :: BSD License": "BSD-3-Clause",
+    "License :: OSI Approved :: ISC License (ISCL)": "ISC",
+}
+_LICENSE_TEXTS = (
+    ("Apache License", "Apache-2.0"),
+    ("Permission is hereby granted, free of charge", "MIT"),
+    ("Neither the name of", "BSD-3-Clause"),
+    ("Permission to use, copy, modify, and/or distribute", "ISC"),
+)
+
+
+def is_existing_project(root: Path) -> bool:
+    return any((root / name).is_file() for name in PROJECT_FILES)
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    if tomllib is None:
+        raise RuntimeError(
+            "Reading pyproject.toml needs Python >= 3.11 or the tomli package: "
+            "run copier with Python 3.11+, or `pip install tomli` beside copier."
+        )
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+
+
+def _setup_cfg(root: Path) -> dict[str, str]:
+    path = root / "setup.cfg"
+    if not path.is_file():
+        return {}
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error:
+        return {}
+    values = dict(parser["metadata"]) if parser.has_section("metadata") else {}
+    if parser.has_option("options", "python_requires"):
+        values["python_requires"] = parser.get("options", "python_requires")
+    return {k: v.strip() for k, v in values.items()}
+
+
+def _setup_py(root: Path) -> dict[str, str]:
+    """String literals passed to setup(...) by keyword; nothing is executed."""
+    path = root / "setup.py"
+    if not path.is_file():
+        return {}
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError):
+        return {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "setup":
+            return {
+                kw.arg: kw.value.value
+                for kw in node.keywords
+                if kw.arg and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)
+            }
+    return {}
+
+
+def _python_min(spec: str) -> str:
+    """``>=3.9`` (or poetry's ``^3.9``) -> ``3.9``; "" when there is no lower bound."""
+    spec = spec.strip()
+    if spec.startswith(("^", "~")):
+        spec = ">=" + spec.lstrip("^~=")
+    try:
+        specifiers = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return ""
+    bounds = [s.version for s in specifiers if s.operator in (">=", ">", "~=", "==")]
+    if not bounds:
+        return ""
+    major_minor = re.match(
+        r"^(\d+)\.(\d+)", min(bounds, key=lambda v: tuple(int(p) for p in re.findall(r"\d+", v)))
+    )
+    return f"{major_minor.group(1)}.{major_minor.group(2)}" if major_minor else ""
+
+
+def git_remote(root: Path) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def metadata(root: Path) -> dict[str, str]:
+    """The answers an existing project implies; a key is missing when nothing says it."""
+    pyproject = _toml(root / "pyproject.toml")
+    project = pyproject.get("project", {})
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    cfg, setup = _setup_cfg(root), _setup_py(root)
+    found: dict[str, str] = {}
+
+    def first(key: str, *values: Any) -> None:
+        for value in values:
+            if isinstance(value, str) and value.strip():
+                found[key] = value.strip()
+                return
+
+    first("project_name", project.get("name"), poetry.get("name"), cfg.get("name"), setup.get("name"))
+    first(
+        "description",
+        project.get("description"),
+        poetry.get("description"),
+        cfg.get("description"),
+        setup.get("description"),
+    )
+    authors = project.get("authors") or []
+    author = authors[0] if authors and isinstance(authors[0], dict) else {}
+    poetry_author = _POETRY_AUTHOR.match((poetry.get("authors") or [""])[0] or "")
+    first(
+        "author_name",
+        author.get("name"),
+        poetry_author and poetry_author.group("name"),
+        cfg.get("author"),
+        setup.get("author"),
+    )
+    first(
+        "author_email",
+        author.get("email"),
+        poetry_author and poetry_author.group("email"),
+        cfg.get("author_email"),
+        setup.get("author_email"),
+    )
+    requires = (
+        project.get("requires-python")
+        or (poetry.get("dependencies") or {}).get("python")
+        or cfg.get("python_requires")
+        or setup.get("python_requires")
+        or ""
+    )
+    first("python_min", _python_min(requires) if isinstance(requires, str) else "")
+    first(
+        "license",
+        poetry.get("license") if isinstance(poetry.get("license"), str) else "",
+        _license(root, project, cfg, setup),
+    )
+    urls = [
+        *(project.get("urls") or {}).values(),
+        poetry.get("repository"),
+        poetry.get("homepage"),
+        cfg.get("url"),
+        setup.get("url"),
+        git_remote(root),
+    ]
+    for url in urls:
+        match = _GITHUB_URL.search(url) if isinstance(url, str) else None
+        if match:
+            found.setdefault("github_owner", match.group(1))
+            found.setdefault("github_repo", match.group(2))
+            break
+    return found
+
+
+def _license(root: Path, project: dict[str, Any], cfg: dict[str, str], setup: dict[str, str]) -> str:
+    declared = project.get("license")
+    if isinstance(declared, str):
+        return declared
+    for classifier in project.get("classifiers", []):
+        if classifier in _LICENSE_CLASSIFIERS:
+            return _LICENSE_CLASSIFIERS[classifier]
+    for path in sorted(root.glob("LICEN[CS]E*")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for marker, spdx in _LICENSE_TEXTS:
+            if marker in text:
+                return spdx
+    return cfg.get("license", setup.get("license", ""))
+
+
+def import_name(root: Path, project_name: str) -> str:
+    """The package directory of a flat or src layout that matches the project's name."""
+    wanted = re.sub(r"[-_.]+", "_", project_name).lower()
+    for base in (root / "src", root):
+        if (base / wanted / "__init__.py").is_file():
+            return wanted
+    for base in (root / "src", root):
+        packages = sorted(
+            p.parent.name for p in base.glob("*/__init__.py") if p.parent.name not in {"tests", "test"}
+        )
+        if len(packages) == 1:
+            return packages[0]
+    return wanted
+
+
+def install_args(root: Path) -> str:
+    """What `pip install` needs to run the project's tests, judged from its files."""
+    pyproject = _toml(root / "pyproject.toml")
+    extras = pyproject.get("project", {}).get("optional-dependencies", {}) or pyproject.get("tool", {}).get(
+        "poetry", {}
+    ).get("extras", {})
+    for name in ("test", "tests", "testing", "dev"):
+        if name in extras:
+            return f"-e '.[{name}]'"
+    cfg = root / "setup.cfg"
+    if cfg.is_file():
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(cfg, encoding="utf-8")
+        except configparser.Error:
+            pass
+        else:
+            for name in ("test", "tests", "testing"):
+                if parser.has_option("options.extras_require", name):
+                    return f"-e '.[{name}]'"
+    for name in (
+        "requirements-test.txt",
+        "requirements-tests.txt",
+        "test-requirements.txt",
+        "requirements-dev.txt",
+        "requirements/test.txt",
+        "requirements/dev.txt",
+    ):
+        if (root / name).is_file():
+            return f"-e . -r {name}"
+    return "-e . pytest"

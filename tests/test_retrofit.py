@@ -1,0 +1,349 @@
+"""Retrofit: an existing project that publishes with a PyPI token gets Trusted Publishing,
+and nothing else its owner wrote is lost.
+
+Each fixture in tests/fixtures/retrofit is a small project whose own tests pass, in a
+shape real projects have. The test makes it a git repository, runs the README's
+command inside it (`copier copy --trust --defaults TEMPLATE .`), and checks the result
+from the parsed YAML and from the bytes of every file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from helpers import (
+    commit_all,
+    copier,
+    edit,
+    git,
+    load_yaml,
+    make_template_repo,
+    make_venv,
+    run,
+    tool,
+    workflow,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "retrofit"
+ADDED = {".copier-answers.yml", "RELEASING.md", ".github/dependabot.yml"}
+
+# shape: (publishing workflow, its environment afterwards, the secrets it used, upgraded?)
+SHAPES: dict[str, tuple[str, str, list[str], bool]] = {
+    "twine-release-setuppy": ("release.yml", "release", ["PYPI_API_TOKEN"], True),
+    "twine-tag-onefile": ("publish.yml", "release", ["PYPI_TOKEN"], True),
+    "action-password-comments": ("pypi.yml", "pypi", ["PYPI_PASSWORD"], True),
+    "poetry": ("publish.yml", "release", ["PYPI_TOKEN"], True),
+    "trusted": ("publish.yml", "release", [], False),
+}
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
+
+
+def existing_project(shape: str, dest: Path) -> Path:
+    shutil.copytree(FIXTURES / shape, dest)
+    run(["git", "init", "-q", dest])
+    commit_all(dest, "The project as its owner made it")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This template as users get it: a clean git repository with a release tag."""
+    return make_template_repo(tmp_path_factory.mktemp("template") / "copier-python-lib", tag="v1.0.0")
+
+
+def retrofit(template: Path, project: Path, *extra: str, check: bool = True):
+    return copier("copy", "--trust", "--defaults", *extra, template, ".", cwd=project, check=check)
+
+
+@pytest.fixture(scope="module", params=list(SHAPES))
+def retrofitted(
+    request: pytest.FixtureRequest, template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    project = existing_project(request.param, tmp_path_factory.mktemp("retrofit") / request.param)
+    before = snapshot(project)
+    done = retrofit(template, project)
+    name, environment, secrets, upgraded = SHAPES[request.param]
+    return {
+        "shape": request.param,
+        "project": project,
+        "before": before,
+        "after": snapshot(project),
+        "output": done.stdout + done.stderr,
+        "workflow": name,
+        "environment": environment,
+        "secrets": secrets,
+        "upgraded": upgraded,
+    }
+
+
+def jobs_needed(jobs: dict[str, Any], job_id: str) -> set[str]:
+    seen, todo = set(), [job_id]
+    while todo:
+        needs = jobs[todo.pop()].get("needs") or []
+        for name in [needs] if isinstance(needs, str) else needs:
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return seen
+
+
+def test_files_the_owner_wrote_are_unchanged(retrofitted: dict[str, Any]) -> None:
+    before, after = retrofitted["before"], retrofitted["after"]
+    publishing = f".github/workflows/{retrofitted['workflow']}"
+    assert set(before) <= set(after), "a file was deleted"
+    for path, content in before.items():
+        if path != publishing:
+            assert after[path] == content, f"{path} changed"
+    if not retrofitted["upgraded"]:
+        assert after[publishing] == before[publishing]
+
+
+def test_only_the_release_setup_is_added(retrofitted: dict[str, Any]) -> None:
+    added = set(retrofitted["after"]) - set(retrofitted["before"])
+    assert added == ADDED - {p for p in ADDED if p in retrofitted["before"]}
+
+
+def test_publishing_job_is_trusted_and_gated_on_tests(retrofitted: dict[str, Any]) -> None:
+    wf = workflow(retrofitted["project"], retrofitted["workflow"])
+    jobs = wf["jobs"]
+    publishing = [
+        j
+        for j, job in jobs.items()
+        if any("pypa/gh-action-pypi-publish@" in str(s.get("uses", "")) for s in job.get("steps", []))
+    ]
+    assert len(publishing) == 1
+    job_id = publishing[0]
+    job = jobs[job_id]
+    env = job["environment"]
+    assert (env["name"] if isinstance(env, dict) else env) == retrofitted["environment"]
+    assert job["permissions"]["id-token"] == "write"
+    testers = [
+        j
+        for j in jobs_needed(jobs, job_id)
+        if any("pytest" in str(s.get("run", "")) for s in jobs[j].get("steps", []))
+    ]
+    assert testers, "the publishing job does not wait for the tests"
+    text = json.dumps(job)
+    assert "secrets." not in text
+    assert "twine upload" not in text
+    assert "password" not in text
+
+
+def test_comments_triggers_and_other_jobs_survive(retrofitted: dict[str, Any]) -> None:
+    path = f".github/workflows/{retrofitted['workflow']}"
+    old_text, new_text = retrofitted["before"][path].decode(), retrofitted["after"][path].decode()
+    for line in old_text.splitlines():
+        if "#" in line:
+            assert line in new_text.splitlines(), f"lost: {line!r}"
+    old, new = yaml.safe_load(old_text), yaml.safe_load(new_text)
+    assert old.get(True, old.get("on")) == new.get(True, new.get("on"))
+    assert set(old["jobs"]) <= set(new["jobs"])
+    for job_id, job in old["jobs"].items():
+        if not any(
+            "publish" in json.dumps(s) or "twine upload" in json.dumps(s) for s in job.get("steps", [])
+        ):
+            assert new["jobs"][job_id] == job, job_id
+
+
+def test_message_names_the_changes_and_the_steps(retrofitted: dict[str, Any]) -> None:
+    output = retrofitted["output"]
+    name = load_yaml(retrofitted["project"] / ".copier-answers.yml")["project_name"]
+    assert f"https://pypi.org/manage/project/{name}/settings/publishing/" in output
+    assert f"Workflow name:      {retrofitted['workflow']}" in output
+    assert f"Environment name:   {retrofitted['environment']}" in output
+    assert "settings/secrets/actions" in output
+    assert "https://pypi.org/manage/account/token/" in output
+    for secret in retrofitted["secrets"]:
+        assert secret in output
+    if retrofitted["upgraded"]:
+        assert f".github/workflows/{retrofitted['workflow']} (changed)" in output
+
+
+def test_answers_come_from_the_project(retrofitted: dict[str, Any]) -> None:
+    answers = load_yaml(retrofitted["project"] / ".copier-answers.yml")
+    assert answers["retrofit"] == "upgrade"
+    assert answers["github_owner"] == "acme"
+    assert answers["publish_workflow"] == retrofitted["workflow"]
+    assert answers["release_environment"] == retrofitted["environment"]
+    expected = {
+        "twine-release-setuppy": ("acme-legacy", "Ada Lovelace", "3.9", "MIT"),
+        "twine-tag-onefile": ("acme-tagged", "Grace Hopper", "3.10", "Apache-2.0"),
+        "action-password-comments": ("acme_hatched", "Katherine Johnson", "3.11", "BSD-3-Clause"),
+        "poetry": ("acme-poetic", "Emily Dickinson", "3.10", "MIT"),
+        "trusted": ("acme-trusted", "Alan Turing", "3.11", "Apache-2.0"),
+    }[retrofitted["shape"]]
+    assert (
+        answers["project_name"],
+        answers["author_name"],
+        answers["python_min"],
+        answers["license"],
+    ) == expected
+
+
+def test_retrofit_again_changes_nothing(retrofitted: dict[str, Any], template: Path, tmp_path: Path) -> None:
+    project = tmp_path / "again"
+    shutil.copytree(retrofitted["project"], project)
+    commit_all(project, "Trusted Publishing")
+    retrofit(template, project)
+    assert git(project, "status", "--porcelain") == ""
+
+
+@pytest.mark.slow
+def test_project_tests_pass_after_the_retrofit(retrofitted: dict[str, Any], tmp_path: Path) -> None:
+    project = retrofitted["project"]
+    python = make_venv(tmp_path / "venv")
+    run(
+        [python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".", "pytest"],
+        cwd=project,
+    )
+    run([python, "-m", "pytest", "-p", "no:cacheprovider", "tests"], cwd=project)
+
+
+# --- a project that does not publish yet ------------------------------------------------
+
+
+def test_project_without_publishing_gets_publish_yml_and_nothing_else(template: Path, tmp_path: Path) -> None:
+    project = tmp_path / "quiet"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    (project / ".github/workflows/release.yml").unlink()
+    run(["git", "init", "-q", project])
+    commit_all(project, "No release workflow yet")
+    before = snapshot(project)
+    done = retrofit(template, project)
+    after = snapshot(project)
+    assert {p: after[p] for p in before} == before
+    assert set(after) - set(before) == ADDED | {".github/workflows/publish.yml"}
+    assert load_yaml(project / ".copier-answers.yml")["retrofit"] == "add"
+    publish = workflow(project, "publish.yml")
+    assert publish["jobs"]["publish"]["environment"]["name"] == "release"
+    assert "pytest" in json.dumps(publish["jobs"]["test"])
+    assert "Workflow name:      publish.yml" in done.stdout + done.stderr
+    zizmor = run(
+        [
+            tool("zizmor"),
+            "--offline",
+            "--format",
+            "json",
+            "--persona",
+            "pedantic",
+            project / ".github/workflows/publish.yml",
+        ],
+        check=False,
+    )
+    assert json.loads(zizmor.stdout) == []
+
+
+# --- refusals: nothing changes, and the message says why and what to do ---------------------
+
+
+def refused(template: Path, project: Path, *extra: str) -> str:
+    before = snapshot(project)
+    is_repo = (project / ".git").is_dir()
+    status = git(project, "status", "--porcelain") if is_repo else ""
+    done = retrofit(template, project, *extra, check=False)
+    assert done.returncode != 0
+    assert snapshot(project) == before
+    if is_repo:
+        assert git(project, "status", "--porcelain") == status
+    return done.stdout + done.stderr
+
+
+def test_refuses_a_dirty_tree(template: Path, tmp_path: Path) -> None:
+    project = existing_project("twine-release-setuppy", tmp_path / "p")
+    edit(project / "README.md", "Legacy widgets.", "Legacy widgets, edited.")
+    assert "uncommitted changes" in refused(template, project)
+
+
+def test_refuses_a_project_outside_git(template: Path, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    assert "is not a git repository" in refused(template, project)
+
+
+def test_refuses_two_publishing_workflows(template: Path, tmp_path: Path) -> None:
+    project = existing_project("twine-release-setuppy", tmp_path / "p")
+    shutil.copy(project / ".github/workflows/release.yml", project / ".github/workflows/release-again.yml")
+    commit_all(project, "Two uploads")
+    message = refused(template, project)
+    assert "Two workflows publish to PyPI" in message
+    assert ".github/workflows/release.yml" in message
+    assert ".github/workflows/release-again.yml" in message
+
+
+def test_refuses_a_private_index_naming_file_and_line(template: Path, tmp_path: Path) -> None:
+    project = existing_project("twine-release-setuppy", tmp_path / "p")
+    edit(
+        project / ".github/workflows/release.yml",
+        "twine upload dist/*",
+        "twine upload --repository-url https://pypi.acme.internal/ dist/*",
+    )
+    commit_all(project, "Private index")
+    message = refused(template, project)
+    assert ".github/workflows/release.yml:32" in message
+    assert "https://pypi.acme.internal/" in message
+
+
+def test_refuses_an_upload_it_cannot_read_naming_file_and_line(template: Path, tmp_path: Path) -> None:
+    project = existing_project("twine-release-setuppy", tmp_path / "p")
+    edit(
+        project / ".github/workflows/release.yml",
+        "        run: |\n          python setup.py sdist bdist_wheel\n          twine upload dist/*\n",
+        "        run: ./scripts/publish.sh\n",
+    )
+    commit_all(project, "Custom script")
+    message = refused(template, project)
+    assert ".github/workflows/release.yml:29" in message
+    assert "cannot read" in message
+
+
+def test_missing_owner_names_the_answer_to_pass(template: Path, tmp_path: Path) -> None:
+    project = existing_project("twine-release-setuppy", tmp_path / "p")
+    edit(project / "setup.cfg", "url = https://github.com/acme/acme-legacy\n", "")
+    commit_all(project, "No URL")
+    message = refused(template, project)
+    assert "-d github_owner=VALUE" in message
+    done = retrofit(template, project, "-d", "github_owner=acme")
+    assert load_yaml(project / ".copier-answers.yml")["github_owner"] == "acme"
+    assert done.returncode == 0
+
+
+# --- afterwards, copier update works like for any project ------------------------------------
+
+
+def test_update_after_retrofit_upgrades_a_token_that_came_back(tmp_path: Path) -> None:
+    template = make_template_repo(tmp_path / "template", tag="v1.0.0")
+    with (template / "template/RELEASING.md.jinja").open("a") as f:
+        f.write("\nAsk a maintainer before releasing.\n")
+    commit_all(template, "1.1.0")
+    git(template, "tag", "v1.1.0")
+    project = existing_project("twine-tag-onefile", tmp_path / "p")
+    copier("copy", "--trust", "--defaults", "--vcs-ref=v1.0.0", template, ".", cwd=project)
+    commit_all(project, "Trusted Publishing")
+    # Someone puts the token back.
+    path = project / ".github/workflows/publish.yml"
+    edit(
+        path,
+        "        uses: pypa/gh-action-pypi-publish@",
+        "        with:\n          password: ${{ secrets.PYPI_TOKEN }}\n        uses: pypa/gh-action-pypi-publish@",
+    )
+    commit_all(project, "Token again")
+    done = copier("update", "--trust", "--defaults", cwd=project)
+    assert "uses no password any more" in done.stdout + done.stderr
+    assert "secrets." not in path.read_text()
+    assert load_yaml(project / ".copier-answers.yml")["_commit"] == "v1.1.0"
+    assert (project / "pyproject.toml").read_bytes() == (
+        FIXTURES / "twine-tag-onefile/pyproject.toml"
+    ).read_bytes()
