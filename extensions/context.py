@@ -49,8 +49,28 @@ names = _load("names")
 pythons = _load("pythons")
 backends = _load("backends")
 licenses = _load("licenses")
-existing = _load("existing")
-retrofit = _load("retrofit")
+
+
+class _Lazy:
+    """A sibling module loaded on first use: only a retrofit needs these two."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._module is None:
+            self._module = _load(self._name)
+        return getattr(self._module, attr)
+
+
+existing = _Lazy("existing")
+retrofit = _Lazy("retrofit")
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def _is_existing_project(root: Any) -> bool:
+    return any((Path(str(root)) / name).is_file() for name in PROJECT_FILES)
 
 
 def today() -> dt.date:
@@ -177,7 +197,7 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
 @functools.cache
 def _existing_metadata(root: str) -> dict[str, str]:
     path = Path(root)
-    return existing.metadata(path) if existing.is_existing_project(path) else {}
+    return existing.metadata(path) if _is_existing_project(path) else {}
 
 
 def existing_value(root: Any, key: str) -> str:
@@ -190,10 +210,18 @@ def existing_value(root: Any, key: str) -> str:
     return value
 
 
+def existing_import_name(root: Any, project_name: str) -> str:
+    if not _is_existing_project(root):
+        return names.import_name(str(project_name))
+    return existing.import_name(Path(str(root)), str(project_name))
+
+
 def retrofit_default(root: Any) -> str:
     path = Path(str(root))
-    if not existing.is_existing_project(path) or (path / ".copier-answers.yml").is_file():
-        return "no" if not existing.is_existing_project(path) else _answered_retrofit(path)
+    if not _is_existing_project(path):
+        return "no"
+    if (path / ".copier-answers.yml").is_file():
+        return _answered_retrofit(path)
     try:
         return "upgrade" if retrofit.publishing_workflows(path) else "add"
     except retrofit.RetrofitRefusal:
@@ -206,6 +234,8 @@ def _answered_retrofit(path: Path) -> str:
 
 
 def publish_workflow_default(root: Any) -> str:
+    if not _is_existing_project(root):
+        return PUBLISH_WORKFLOW
     try:
         found = retrofit.publishing_workflows(Path(str(root)))
     except retrofit.RetrofitRefusal:
@@ -214,6 +244,8 @@ def publish_workflow_default(root: Any) -> str:
 
 
 def existing_environment(root: Any) -> str:
+    if not _is_existing_project(root):
+        return ""
     try:
         found = retrofit.publishing_workflows(Path(str(root)))
     except retrofit.RetrofitRefusal:
@@ -236,7 +268,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def retrofit_error(root: Any, mode: str, project_name: str = "", github_owner: str = "") -> str:
     """Why an existing project cannot be retrofitted now; "" when it can (or is not one)."""
     path = Path(str(root))
-    if mode == "no" or not existing.is_existing_project(path):
+    if mode == "no" or not _is_existing_project(path):
         return ""
     if (path / ".copier-answers.yml").is_file():
         return ""  # already adopted: copier update (or a re-run) takes it from here
@@ -327,13 +359,15 @@ class Filters(Extension):
                 "md_text": md_text,
                 "description_error": names.description_error,
                 "existing": existing_value,
-                "existing_import_name": lambda root, name: existing.import_name(Path(str(root)), str(name)),
+                "existing_import_name": existing_import_name,
                 "existing_environment": existing_environment,
                 "retrofit_default": retrofit_default,
                 "retrofit_error": retrofit_error,
                 "retrofit_secrets": retrofit_secrets,
                 "publish_workflow_default": publish_workflow_default,
-                "install_args": lambda root: existing.install_args(Path(str(root))),
+                "install_args": lambda root: (
+                    existing.install_args(Path(str(root))) if _is_existing_project(root) else ""
+                ),
                 "git_changes": git_changes,
                 "author_name_error": names.author_name_error,
                 "py_str": lambda v: json.dumps(str(v), ensure_ascii=False),
@@ -351,31 +385,58 @@ class Filters(Extension):
         )
 
 
+_DERIVED_FROM = (
+    "python_min",
+    "build_backend",
+    "import_name",
+    "github_owner",
+    "github_repo",
+    "project_name",
+    "pin_actions",
+    "ci_installer",
+)
+
+
+@functools.cache
+def _derived(answers: tuple[Any, ...], date: dt.date) -> dict[str, Any]:
+    """Everything computed from the answers; cached, since copier builds a context per file."""
+    a = dict(zip(_DERIVED_FROM, answers, strict=True))
+    values: dict[str, Any] = {"current_year": date.year}
+    # Answers are validated after some of this runs (copier renders defaults with the
+    # context too): derive only from valid values and leave the refusal to the validator.
+    if a["python_min"] and not pythons.python_min_error(str(a["python_min"]), date):
+        values["python_versions"] = pythons.matrix(str(a["python_min"]), date)
+        values["python_classifiers"] = pythons.classifiers(str(a["python_min"]), date)
+        values["python_newest"] = pythons.newest(date)
+    if a["build_backend"] in backends.BACKENDS:
+        backend = backends.backend(str(a["build_backend"]))
+        values["backend"] = backend
+        values["backend_config"] = backend.tool_config.format(import_name=a["import_name"])
+    if a["github_owner"] and a["github_repo"]:
+        values["repo_url"] = f"https://github.com/{a['github_owner']}/{a['github_repo']}"
+    if a["project_name"]:
+        # How the project's name appears in sdist and wheel file names.
+        values["dist_name"] = names.normalize(str(a["project_name"])).replace("-", "_")
+        # A start for PyPI's search: the words of the name; the user adds more.
+        values["keywords"] = names.normalize(str(a["project_name"])).split("-")
+    pin = True if a["pin_actions"] is None else bool(a["pin_actions"])
+    values["uses"] = lambda action: uses(action, pin)
+    values["workflow_actions"] = workflow_actions(a)
+    return values
+
+
 class Derived(ContextHook):
     """Values derived from the answers, available by name in every template file."""
 
     def hook(self, context: dict[str, Any]) -> None:
-        date = today()
-        context["current_year"] = date.year
-        # Answers are validated after some of this runs (copier renders defaults with the
-        # context too): derive only from valid values and leave the refusal to the validator.
-        python_min = context.get("python_min")
-        if python_min and not pythons.python_min_error(str(python_min), date):
-            context["python_versions"] = pythons.matrix(str(python_min), date)
-            context["python_classifiers"] = pythons.classifiers(str(python_min), date)
-            context["python_newest"] = pythons.newest(date)
-        if context.get("build_backend") in backends.BACKENDS:
-            backend = backends.backend(str(context["build_backend"]))
-            context["backend"] = backend
-            context["backend_config"] = backend.tool_config.format(import_name=context.get("import_name"))
-        if context.get("github_owner") and context.get("github_repo"):
-            context["repo_url"] = f"https://github.com/{context['github_owner']}/{context['github_repo']}"
-        if context.get("project_name"):
-            # How the project's name appears in sdist and wheel file names.
-            context["dist_name"] = names.normalize(str(context["project_name"])).replace("-", "_")
-            # A start for PyPI's search: the words of the name; the user adds more.
-            context["keywords"] = names.normalize(str(context["project_name"])).split("-")
+        answers = tuple(_hashable(context.get(name)) for name in _DERIVED_FROM)
+        context.update(_derived(answers, today()))
         context.setdefault("publish_workflow", PUBLISH_WORKFLOW)
-        pin = bool(context.get("pin_actions", True))
-        context["uses"] = lambda action: uses(action, pin)
-        context["workflow_actions"] = workflow_actions(context)
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value

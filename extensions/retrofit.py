@@ -178,8 +178,16 @@ class Workflow:
         return 0
 
 
+_PUBLISHING: dict[tuple[str, tuple[tuple[str, int, int], ...]], list[Workflow]] = {}
+
+
 def publishing_workflows(root: Path) -> list[Workflow]:
-    return [w for w in map(Workflow, workflow_files(root)) if w.publishing_jobs()]
+    """The workflows that upload to PyPI (parsed once per state of the workflow files)."""
+    files = workflow_files(root)
+    key = (str(root), tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+    if key not in _PUBLISHING:
+        _PUBLISHING[key] = [w for w in map(Workflow, files) if w.publishing_jobs()]
+    return _PUBLISHING[key]
 
 
 def is_trusted(workflow: Workflow) -> bool:

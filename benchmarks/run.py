@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Benchmarks of copier-python-lib: render, update, the rendered CI loop, the test suite.
+
+    python benchmarks/run.py                 # everything, results also in benchmarks/RESULTS.md
+    python benchmarks/run.py --runs 3 --skip-suite
+
+Each figure is the median of several runs; each ratio compares two figures measured
+in the same run, on the same machine, so that the machine's speed cancels out. The
+"floor" is copier itself rendering a one-file, one-question template: its start-up,
+git and file work, which no template can avoid.
+Needs the test dependencies (`python -m pip install --group test`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+GOALS = {"render": 1.3, "update": 1.5}
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+}
+
+
+def sh(cmd: list[str | Path], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(c) for c in cmd], cwd=cwd, env=env or ENV, check=True, capture_output=True, text=True)
+
+
+def timed(cmd: list[str | Path], cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    sh(cmd, cwd, env)
+    return time.perf_counter() - start
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def git_repo(path: Path, tag: str) -> Path:
+    sh(["git", "init", "-q", path])
+    sh(["git", "-C", path, "add", "-A"])
+    sh(["git", "-C", path, "commit", "-q", "-m", tag])
+    sh(["git", "-C", path, "tag", tag])
+    return path
+
+
+def floor_template(path: Path) -> Path:
+    (path / "template").mkdir(parents=True)
+    (path / "copier.yml").write_text("_subdirectory: template\nname:\n  type: str\n  default: x\n")
+    (path / "template" / "README.md.jinja").write_text("# {{ name }}\n")
+    (path / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
+        "{{ _copier_answers|to_nice_yaml }}"
+    )
+    return git_repo(path, "v1.0.0")
+
+
+def this_template(path: Path) -> Path:
+    shutil.copytree(
+        ROOT,
+        path,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "benchmarks"
+        ),
+    )
+    return git_repo(path, "v1.0.0")
+
+
+def release_v2(template: Path, file: str) -> None:
+    with (template / "template" / file).open("a") as f:
+        f.write("\n<!-- v2 -->\n")
+    sh(["git", "-C", template, "commit", "-q", "-am", "v2"])
+    sh(["git", "-C", template, "tag", "v2.0.0"])
+
+
+COPIER = [sys.executable, "-m", "copier"]
+
+
+def bench_render(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float]:
+    samples: dict[str, list[float]] = {"floor": [], "ours": []}
+    for i in range(runs + 1):  # the first round warms the disk cache and is dropped
+        for name, template, data in (
+            ("floor", floor, []),
+            ("ours", ours, ["-d", "project_name=acme-widgets", "-d", "github_owner=acme"]),
+        ):
+            dest = work / f"render-{name}-{i}"
+            t = timed(
+                [
+                    *COPIER,
+                    "copy",
+                    "--trust",
+                    "--defaults",
+                    "--quiet",
+                    "--vcs-ref=v1.0.0",
+                    *data,
+                    template,
+                    dest,
+                ]
+            )
+            if i:
+                samples[name].append(t)
+    return median(samples["floor"]), median(samples["ours"])
+
+
+def bench_update(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float]:
+    results = {}
+    for name, template, data in (
+        ("floor", floor, []),
+        ("ours", ours, ["-d", "project_name=acme-widgets", "-d", "github_owner=acme"]),
+    ):
+        project = work / f"update-{name}"
+        sh(
+            [
+                *COPIER,
+                "copy",
+                "--trust",
+                "--defaults",
+                "--quiet",
+                "--vcs-ref=v1.0.0",
+                *data,
+                template,
+                project,
+            ]
+        )
+        git_repo(project, "start")
+        samples = []
+        for i in range(runs + 1):
+            sh(["git", "-C", project, "reset", "-q", "--hard", "start"])
+            sh(["git", "-C", project, "clean", "-qfdx"])
+            t = timed(
+                [*COPIER, "update", "--trust", "--defaults", "--quiet", "--vcs-ref=v2.0.0"], cwd=project
+            )
+            if i:
+                samples.append(t)
+        results[name] = median(samples)
+    return results["floor"], results["ours"]
+
+
+def bench_ci_loop(work: Path, runs: int, ours: Path) -> tuple[float, float]:
+    """The rendered workflows' commands (test job, then build job), with a warm cache."""
+    results = {}
+    for installer in ("pip", "uv"):
+        project = work / f"ci-{installer}"
+        sh(
+            [
+                *COPIER,
+                "copy",
+                "--trust",
+                "--defaults",
+                "--quiet",
+                "--vcs-ref=v1.0.0",
+                "-d",
+                "project_name=acme-widgets",
+                "-d",
+                "github_owner=acme",
+                "-d",
+                f"ci_installer={installer}",
+                ours,
+                project,
+            ]
+        )
+        env = {
+            **ENV,
+            "PATH": f"{BIN}{os.pathsep}{ENV['PATH']}",
+            "UV_PYTHON": sys.executable,
+            "UV_PYTHON_DOWNLOADS": "never",
+            "UV_CACHE_DIR": str(work / "uv-cache"),
+        }
+        samples = []
+        for i in range(runs + 1):  # round 0 fills the caches
+            for leftover in (".venv", "venv", "dist"):
+                shutil.rmtree(project / leftover, ignore_errors=True)
+            (project / "uv.lock").unlink(missing_ok=True)
+            start = time.perf_counter()
+            if installer == "pip":
+                sh([sys.executable, "-m", "venv", project / "venv"], env=env)
+                python = project / "venv" / "bin" / "python"
+                sh([python, "-m", "pip", "install", "-q", "-e", ".[test]"], project, env)
+                sh([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+                sh([python, "-m", "pip", "install", "-q", "build"], project, env)
+                sh([python, "-m", "build", "-o", "dist"], project, env)
+            else:
+                sh(
+                    ["uv", "run", "--no-dev", "--extra", "test", "pytest", "-q", "-p", "no:cacheprovider"],
+                    project,
+                    env,
+                )
+                sh(["uv", "build"], project, env)
+            if i:
+                samples.append(time.perf_counter() - start)
+        results[installer] = median(samples)
+    return results["pip"], results["uv"]
+
+
+def bench_suite() -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2"], cwd=ROOT, env=ENV, check=True, capture_output=True
+    )
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5, help="measured runs per figure (default 5)")
+    parser.add_argument("--skip-suite", action="store_true", help="do not time the template's own test suite")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="cpl-bench-") as tmp:
+        work = Path(tmp)
+        floor, ours = floor_template(work / "floor"), this_template(work / "ours")
+        f, o = bench_render(work, args.runs, floor, ours)
+        rows.append(
+            (
+                "render: copier copy --defaults",
+                f"{o:.2f} s",
+                f"floor {f:.2f} s",
+                f"{o / f:.2f}x (goal <= {GOALS['render']}x)",
+            )
+        )
+        release_v2(floor, "README.md.jinja")
+        release_v2(ours, "README.md.jinja")
+        f, o = bench_update(work, args.runs, floor, ours)
+        rows.append(
+            (
+                "update: copier update v1 -> v2",
+                f"{o:.2f} s",
+                f"floor {f:.2f} s",
+                f"{o / f:.2f}x (goal <= {GOALS['update']}x)",
+            )
+        )
+        pip, uv = bench_ci_loop(work, max(1, args.runs // 2), ours)
+        rows.append(
+            (
+                "rendered CI loop (install, tests, build)",
+                f"pip {pip:.2f} s",
+                f"uv {uv:.2f} s",
+                f"pip/uv {pip / uv:.2f}x",
+            )
+        )
+    if not args.skip_suite:
+        rows.append(("template test suite, 2 workers", f"{bench_suite():.0f} s", "", "goal < 300 s"))
+    table = [
+        "| what | figure | compared with | ratio |",
+        "|---|---|---|---|",
+        *(f"| {' | '.join(r)} |" for r in rows),
+    ]
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; copier {version('copier')}, "
+        f"copier-template-extensions {version('copier-template-extensions')}, uv {version('uv')}, pip {version('pip')}"
+    )
+    report = "\n".join(
+        [f"Measured {dt.date.today().isoformat()} on {machine}; median of {args.runs} runs.", "", *table]
+    )
+    print(report)
+    if not args.no_write:
+        (ROOT / "benchmarks" / "RESULTS.md").write_text(
+            "# Benchmark results\n\nWritten by `python benchmarks/run.py`; see that script for what each figure "
+            "measures.\n\n" + report + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
