@@ -242,3 +242,18 @@ def test_github_owner_is_required(tmp_path: Path) -> None:
     assert "A GitHub owner is required" in done.stderr
     assert "-d github_owner=NAME" in done.stderr
     assert not (tmp_path / "p" / "pyproject.toml").exists()
+
+
+def test_the_oldest_copier_is_stated_the_same_everywhere() -> None:
+    """copier.yml refuses older copier; the README and pyproject must not promise less.
+
+    CI also runs this whole suite with exactly that copier (COPIER_VERSION in .ci/run).
+    """
+    minimum = load_yaml(TEMPLATE_DIR / "copier.yml")["_min_copier_version"]
+    major, minor, _ = minimum.split(".")
+    bound = f"copier>={major}.{minor},<{int(major) + 1}"
+    pyproject = tomllib.loads((TEMPLATE_DIR / "pyproject.toml").read_text())
+    assert bound in pyproject["dependency-groups"]["render"]
+    assert f'"{bound}"' in (TEMPLATE_DIR / "README.md").read_text()
+    ci = load_yaml(TEMPLATE_DIR / ".github/workflows/ci.yml")
+    assert minimum in ci["jobs"]["tests"]["strategy"]["matrix"]["copier"]
