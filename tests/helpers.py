@@ -49,6 +49,14 @@ def copier(
     return run([sys.executable, "-m", "copier", *args], cwd=cwd, check=check)
 
 
+def copy_with_answers(
+    dest: Path, answers: dict[str, str], template: Path = TEMPLATE_DIR, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`copier copy --trust --defaults -d KEY=VALUE ... TEMPLATE DEST`: the README's command."""
+    data = [arg for key, value in answers.items() for arg in ("-d", f"{key}={value}")]
+    return copier("copy", "--trust", "--defaults", *data, template, dest, check=check)
+
+
 def tool(name: str) -> Path:
     """A command installed beside the running Python (the test environment's tools)."""
     return Path(sys.executable).parent / name

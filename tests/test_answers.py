@@ -24,7 +24,7 @@ from markdown_it import MarkdownIt
 
 import context
 import names
-from helpers import TEMPLATE_DIR, copier, load_yaml, make_venv, run
+from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, copy_with_answers, load_yaml, make_venv, run
 
 settings.register_profile(
     "ci",
@@ -255,21 +255,11 @@ def test_tasks_and_migrations_never_go_through_a_shell() -> None:
 def test_answers_crafted_for_a_shell_run_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     dest = tmp_path / f"p;touch {marker};"
-    done = copier(
-        "copy",
-        "--trust",
-        "--defaults",
-        "-d",
-        "project_name=acme-widgets",
-        "-d",
-        "github_owner=acme",
-        "-d",
-        f"description=$(touch {marker}) `touch {marker}`",
-        "-d",
-        f'author_name=x"; touch {marker}; echo "',
-        TEMPLATE_DIR,
-        dest,
-    )
+    crafted = {
+        "description": f"$(touch {marker}) `touch {marker}`",
+        "author_name": f'x"; touch {marker}; echo "',
+    }
+    done = copy_with_answers(dest, {**REQUIRED_ANSWERS, **crafted})
     assert not marker.exists()
     assert f"$(touch {marker})" in (dest / "pyproject.toml").read_text()
     assert "p;touch" in done.stdout + done.stderr  # the message quotes the odd path, it does not run it

@@ -10,7 +10,7 @@ import tomllib
 
 import pythons
 from conftest import GIT_USER
-from helpers import TEMPLATE_DIR, copier, load_yaml
+from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, copy_with_answers, load_yaml
 
 EXPECTED_FILES = [
     ".copier-answers.yml",
@@ -39,17 +39,7 @@ def pyproject(project: Path) -> dict:
 def cli_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The README's command, run for real: no prompt, only the two required answers."""
     dest = tmp_path_factory.mktemp("cli") / "acme-widgets"
-    done = copier(
-        "copy",
-        "--trust",
-        "--defaults",
-        "-d",
-        "project_name=acme-widgets",
-        "-d",
-        "github_owner=acme",
-        TEMPLATE_DIR,
-        dest,
-    )
+    done = copy_with_answers(dest, REQUIRED_ANSWERS)
     return dest, done.stdout + done.stderr
 
 
@@ -72,21 +62,13 @@ def test_after_copy_message_gives_the_pending_publisher_values(cli_render: tuple
 
 
 def test_after_copy_message_uses_the_answers(tmp_path: Path) -> None:
-    done = copier(
-        "copy",
-        "--trust",
-        "--defaults",
-        "-d",
-        "project_name=Zeta.Tools",
-        "-d",
-        "github_owner=zorg",
-        "-d",
-        "github_repo=zeta",
-        "-d",
-        "release_environment=pypi",
-        TEMPLATE_DIR,
-        tmp_path / "z",
-    )
+    answers = {
+        "project_name": "Zeta.Tools",
+        "github_owner": "zorg",
+        "github_repo": "zeta",
+        "release_environment": "pypi",
+    }
+    done = copy_with_answers(tmp_path / "z", answers)
     output = done.stdout + done.stderr
     assert "PyPI Project Name:  Zeta.Tools" in output
     assert "Repository name:    zeta" in output
@@ -151,17 +133,7 @@ def test_author_defaults_to_the_owner_without_git_identity(
     empty = tmp_path / "empty-gitconfig"
     empty.write_text("")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
-    copier(
-        "copy",
-        "--trust",
-        "--defaults",
-        "-d",
-        "project_name=acme-widgets",
-        "-d",
-        "github_owner=acme",
-        TEMPLATE_DIR,
-        tmp_path / "p",
-    )
+    copy_with_answers(tmp_path / "p", REQUIRED_ANSWERS)
     assert pyproject(tmp_path / "p")["project"]["authors"] == [{"name": "acme"}]
 
 
@@ -208,36 +180,15 @@ def test_python_min_sets_requires_python_and_matrix(render) -> None:
     ],
 )
 def test_bad_answers_are_refused_at_the_question(tmp_path: Path, answer: str, message: str) -> None:
-    done = copier(
-        "copy",
-        "--trust",
-        "--defaults",
-        "-d",
-        "project_name=acme-widgets",
-        "-d",
-        "github_owner=acme",
-        "-d",
-        answer,
-        TEMPLATE_DIR,
-        tmp_path / "p",
-        check=False,
-    )
+    key, value = answer.split("=", 1)
+    done = copy_with_answers(tmp_path / "p", {**REQUIRED_ANSWERS, key: value}, check=False)
     assert done.returncode != 0
     assert message in done.stdout + done.stderr
     assert not (tmp_path / "p" / "pyproject.toml").exists()
 
 
 def test_github_owner_is_required(tmp_path: Path) -> None:
-    done = copier(
-        "copy",
-        "--trust",
-        "--defaults",
-        "-d",
-        "project_name=acme-widgets",
-        TEMPLATE_DIR,
-        tmp_path / "p",
-        check=False,
-    )
+    done = copy_with_answers(tmp_path / "p", {"project_name": "acme-widgets"}, check=False)
     assert done.returncode != 0
     assert "A GitHub owner is required" in done.stderr
     assert "-d github_owner=NAME" in done.stderr

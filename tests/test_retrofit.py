@@ -283,30 +283,32 @@ def test_refuses_two_publishing_workflows(template: Path, tmp_path: Path) -> Non
     assert ".github/workflows/release-again.yml" in message
 
 
-def test_refuses_a_private_index_naming_file_and_line(template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            "twine upload dist/*",
+            "twine upload --repository-url https://pypi.acme.internal/ dist/*",
+            [".github/workflows/release.yml:32", "https://pypi.acme.internal/"],
+            id="private-index",
+        ),
+        pytest.param(
+            "        run: |\n          python setup.py sdist bdist_wheel\n          twine upload dist/*\n",
+            "        run: ./scripts/publish.sh\n",
+            [".github/workflows/release.yml:29", "cannot read"],
+            id="unreadable-upload",
+        ),
+    ],
+)
+def test_refuses_an_upload_it_cannot_convert_naming_file_and_line(
+    template: Path, tmp_path: Path, old: str, new: str, expected: list[str]
+) -> None:
     project = existing_project("twine-release-setuppy", tmp_path / "p")
-    edit(
-        project / ".github/workflows/release.yml",
-        "twine upload dist/*",
-        "twine upload --repository-url https://pypi.acme.internal/ dist/*",
-    )
-    commit_all(project, "Private index")
+    edit(project / ".github/workflows/release.yml", old, new)
+    commit_all(project, "An upload the retrofit must not guess at")
     message = refused(template, project)
-    assert ".github/workflows/release.yml:32" in message
-    assert "https://pypi.acme.internal/" in message
-
-
-def test_refuses_an_upload_it_cannot_read_naming_file_and_line(template: Path, tmp_path: Path) -> None:
-    project = existing_project("twine-release-setuppy", tmp_path / "p")
-    edit(
-        project / ".github/workflows/release.yml",
-        "        run: |\n          python setup.py sdist bdist_wheel\n          twine upload dist/*\n",
-        "        run: ./scripts/publish.sh\n",
-    )
-    commit_all(project, "Custom script")
-    message = refused(template, project)
-    assert ".github/workflows/release.yml:29" in message
-    assert "cannot read" in message
+    for text in expected:
+        assert text in message
 
 
 def test_missing_owner_names_the_answer_to_pass(template: Path, tmp_path: Path) -> None:
