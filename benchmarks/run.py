@@ -92,6 +92,11 @@ def release_v2(template: Path, file: str) -> None:
 COPIER = [sys.executable, "-m", "copier"]
 
 
+def copy_v1(template: Path, dest: Path, *data: str) -> list[str | Path]:
+    """The copier command that renders the template's v1.0.0 with defaults and these -d answers."""
+    return [*COPIER, "copy", "--trust", "--defaults", "--quiet", "--vcs-ref=v1.0.0", *data, template, dest]
+
+
 def bench_render(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float]:
     samples: dict[str, list[float]] = {"floor": [], "ours": []}
     for i in range(runs + 1):  # the first round warms the disk cache and is dropped
@@ -100,19 +105,7 @@ def bench_render(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float,
             ("ours", ours, ["-d", "project_name=acme-widgets", "-d", "github_owner=acme"]),
         ):
             dest = work / f"render-{name}-{i}"
-            t = timed(
-                [
-                    *COPIER,
-                    "copy",
-                    "--trust",
-                    "--defaults",
-                    "--quiet",
-                    "--vcs-ref=v1.0.0",
-                    *data,
-                    template,
-                    dest,
-                ]
-            )
+            t = timed(copy_v1(template, dest, *data))
             if i:
                 samples[name].append(t)
     return median(samples["floor"]), median(samples["ours"])
@@ -125,19 +118,7 @@ def bench_update(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float,
         ("ours", ours, ["-d", "project_name=acme-widgets", "-d", "github_owner=acme"]),
     ):
         project = work / f"update-{name}"
-        sh(
-            [
-                *COPIER,
-                "copy",
-                "--trust",
-                "--defaults",
-                "--quiet",
-                "--vcs-ref=v1.0.0",
-                *data,
-                template,
-                project,
-            ]
-        )
+        sh(copy_v1(template, project, *data))
         git_repo(project, "start")
         samples = []
         for i in range(runs + 1):
@@ -158,22 +139,16 @@ def bench_ci_loop(work: Path, runs: int, ours: Path) -> tuple[float, float]:
     for installer in ("pip", "uv"):
         project = work / f"ci-{installer}"
         sh(
-            [
-                *COPIER,
-                "copy",
-                "--trust",
-                "--defaults",
-                "--quiet",
-                "--vcs-ref=v1.0.0",
+            copy_v1(
+                ours,
+                project,
                 "-d",
                 "project_name=acme-widgets",
                 "-d",
                 "github_owner=acme",
                 "-d",
                 f"ci_installer={installer}",
-                ours,
-                project,
-            ]
+            )
         )
         env = {
             **ENV,
