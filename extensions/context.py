@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 import yaml
+from copier.errors import UserMessageError
 from copier_template_extensions import ContextHook
 from jinja2 import Environment
 from jinja2.ext import Extension
@@ -49,6 +50,7 @@ names = _load("names")
 pythons = _load("pythons")
 backends = _load("backends")
 licenses = _load("licenses")
+prompts = _load("prompts")
 
 
 class _Lazy:
@@ -210,6 +212,34 @@ def existing_value(root: Any, key: str) -> str:
     return value
 
 
+# Each validated question's rule: "" for a valid value, else the sentence copier shows.
+RULES: dict[str, Any] = {
+    "project_name": names.project_name_error,
+    "import_name": names.import_name_error,
+    "description": names.description_error,
+    "github_owner": names.github_owner_error,
+    "github_repo": names.github_repo_error,
+    "author_name": names.author_name_error,
+    "author_email": names.email_error,
+    "license": lambda v: "" if v in licenses.LICENSES else "not offered",
+    "python_min": lambda v: pythons.python_min_error(str(v), today()),
+    "build_backend": lambda v: "" if v in backends.BACKENDS else "not offered",
+    "ci_installer": lambda v: "" if v in ("pip", "uv") else "not offered",
+    "release_environment": names.environment_error,
+}
+
+
+def pick(candidates: list[Any], question: str) -> str:
+    """The first candidate default that passes the question's own rule ("" if none does);
+    any non-empty candidate for a question without a rule here."""
+    return prompts.pick(candidates, RULES.get(question, lambda value: ""))
+
+
+def remote_owner(root: Any) -> str:
+    """The GitHub owner of a destination that is already a git checkout with an origin."""
+    return prompts.remote_owner(root, lambda url: existing.github_repository(url))
+
+
 def existing_import_name(root: Any, project_name: str) -> str:
     if not _is_existing_project(root):
         return names.import_name(str(project_name))
@@ -217,15 +247,24 @@ def existing_import_name(root: Any, project_name: str) -> str:
 
 
 def retrofit_default(root: Any) -> str:
+    """How the project in ``root`` comes to the template: "no" (a new one), "add" or "upgrade".
+
+    Derived, never asked. A project that cannot be retrofitted now stops copier here, with
+    copier's plain message (no traceback) saying what to do.
+    """
     path = Path(str(root))
     if not _is_existing_project(path):
         return "no"
     if (path / ".copier-answers.yml").is_file():
         return _answered_retrofit(path)
     try:
-        return "upgrade" if retrofit.publishing_workflows(path) else "add"
-    except retrofit.RetrofitRefusal:
-        return "upgrade"  # the validator explains what is wrong
+        mode = "upgrade" if retrofit.publishing_workflows(path) else "add"
+        reason = retrofit_error(path, mode)
+    except retrofit.RetrofitRefusal as refusal:
+        reason = str(refusal)
+    if reason:
+        raise UserMessageError(reason)
+    return mode
 
 
 def _answered_retrofit(path: Path) -> str:
@@ -265,7 +304,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def retrofit_error(root: Any, mode: str, project_name: str = "", github_owner: str = "") -> str:
+def retrofit_error(root: Any, mode: str) -> str:
     """Why an existing project cannot be retrofitted now; "" when it can (or is not one)."""
     path = Path(str(root))
     if mode == "no" or not _is_existing_project(path):
@@ -281,16 +320,6 @@ def retrofit_error(root: Any, mode: str, project_name: str = "", github_owner: s
         return (
             f"{path} has uncommitted changes. Commit or stash them first, so that the retrofit's changes "
             "can be reviewed with `git diff` and undone."
-        )
-    missing = [
-        key
-        for key, given in (("project_name", project_name), ("github_owner", github_owner))
-        if not given and not existing_value(root, key)
-    ]
-    if missing:
-        return (
-            "This project does not declare " + " or ".join(missing) + " (pyproject.toml, setup.cfg, setup.py "
-            "or a github.com git remote): pass " + " ".join(f"-d {k}=VALUE" for k in missing) + "."
         )
     if reason := retrofit.check(path):
         return reason
@@ -345,9 +374,13 @@ class Filters(Extension):
         environment.filters.update(
             {
                 "import_name": names.import_name,
-                "project_name_error": names.project_name_error,
+                "project_name_error": prompts.answer_error("project_name", names.project_name_error),
                 "import_name_error": names.import_name_error,
-                "github_owner_error": names.github_owner_error,
+                "github_owner_error": prompts.answer_error("github_owner", names.github_owner_error),
+                "pick": pick,
+                "required": prompts.required,
+                "folder_name": prompts.folder_name,
+                "remote_owner": remote_owner,
                 "github_repo_error": names.github_repo_error,
                 "email_error": names.email_error,
                 "environment_error": names.environment_error,

@@ -126,6 +126,12 @@ def git_remote(root: Path) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def github_repository(url: str) -> tuple[str, str] | None:
+    """(owner, repository) of a github.com URL, https or ssh; None for any other URL."""
+    match = _GITHUB_URL.search(url)
+    return (match.group(1), match.group(2)) if match else None
+
+
 def metadata(root: Path) -> dict[str, str]:
     """The answers an existing project implies; a key is missing when nothing says it."""
     pyproject = _toml(root / "pyproject.toml")
@@ -187,10 +193,10 @@ def metadata(root: Path) -> dict[str, str]:
         git_remote(root),
     ]
     for url in urls:
-        match = _GITHUB_URL.search(url) if isinstance(url, str) else None
-        if match:
-            found.setdefault("github_owner", match.group(1))
-            found.setdefault("github_repo", match.group(2))
+        repository = github_repository(url) if isinstance(url, str) else None
+        if repository:
+            found.setdefault("github_owner", repository[0])
+            found.setdefault("github_repo", repository[1])
             break
     return found
 

@@ -189,12 +189,25 @@ def test_bad_answers_are_refused_at_the_question(tmp_path: Path, answer: str, me
     assert not (tmp_path / "p" / "pyproject.toml").exists()
 
 
-def test_github_owner_is_required(tmp_path: Path) -> None:
-    done = copy_with_answers(tmp_path / "p", {"project_name": "acme-widgets"}, check=False)
+@pytest.mark.parametrize(
+    ("answers", "missing"),
+    [({"project_name": "acme-widgets"}, "github_owner"), ({"github_owner": "acme"}, "project_name")],
+)
+def test_a_missing_required_answer_names_the_option_to_pass(
+    tmp_path: Path, answers: dict[str, str], missing: str
+) -> None:
+    """Under --defaults, a required answer that nothing provides stops copier with one line."""
+    # "Not a name!" is no valid project name, so the folder cannot provide a default.
+    done = copy_with_answers(tmp_path / "Not a name!", answers, check=False)
     assert done.returncode != 0
-    assert "A GitHub owner is required" in done.stderr
-    assert "-d github_owner=NAME" in done.stderr
-    assert not (tmp_path / "p" / "pyproject.toml").exists()
+    assert f"No value for {missing}: pass -d {missing}=VALUE" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "Not a name!").exists()
+
+
+def test_the_destination_folder_names_the_project(tmp_path: Path) -> None:
+    copy_with_answers(tmp_path / "acme-gadgets", {"github_owner": "acme"})
+    assert load_yaml(tmp_path / "acme-gadgets" / ".copier-answers.yml")["project_name"] == "acme-gadgets"
 
 
 def test_the_oldest_copier_is_stated_the_same_everywhere() -> None:
