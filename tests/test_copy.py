@@ -227,3 +227,11 @@ def test_the_oldest_copier_is_stated_the_same_everywhere() -> None:
     # In that CI leg, .ci/run must really have installed it: these tests ran on it.
     if os.environ.get("COPIER_VERSION"):
         assert importlib.metadata.version("copier") == os.environ["COPIER_VERSION"]
+
+
+def test_releasing_says_what_to_do_when_the_upload_fails(cli_render: tuple[Path, str]) -> None:
+    dest, _ = cli_render
+    releasing = (dest / "RELEASING.md").read_text()
+    section = " ".join(releasing.split("## When the upload itself fails", 1)[1].split())
+    assert "**nothing reached PyPI**" in section
+    assert "Delete the GitHub release and its tag `vX.Y.Z`" in section

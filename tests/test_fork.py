@@ -104,7 +104,8 @@ def test_project_from_the_fork_gets_every_org_default(org_project: Path) -> None
     publish = load_yaml(org_project / ".github/workflows/publish.yml")
     assert publish["jobs"]["publish"]["environment"]["name"] == "pypi"
     assert "publish-testpypi" in publish["jobs"]
-    assert "astral-sh/setup-uv@v7" in (org_project / ".github/workflows/test.yml").read_text()
+    uv_tag = load_yaml(TEMPLATE_DIR / "extensions/actions.yml")["astral-sh/setup-uv"]["tag"]
+    assert f"astral-sh/setup-uv@{uv_tag}" in (org_project / ".github/workflows/test.yml").read_text()
     assert "https://github.com/acme-corp/acme-widgets" in pyproject
 
 

@@ -3,9 +3,11 @@
 The `run:` steps of the test job and of the build job run in order inside a rendered
 project; each `uses:` step is replaced by its local equivalent (the checkout is the
 project already here; setup-python is a fresh virtual environment of this Python;
-setup-uv is the uv of the test environment). The built files are then uploaded with
-twine to a package index started on 127.0.0.1 and installed from it into a fresh
-virtual environment, as a user would after a release.
+setup-uv is the uv of the test environment). The built files are then checked and
+uploaded, as the publish job does, with the very twine that the pinned
+pypa/gh-action-pypi-publish bundles (extensions/actions.yml records it), to a package
+index started on 127.0.0.1, and installed from it into a fresh virtual environment, as a
+user would after a release.
 """
 
 from __future__ import annotations
@@ -17,15 +19,23 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import make_venv, run, tool, workflow
+import backends
+from helpers import TEMPLATE_DIR, load_yaml, make_venv, run, tool, workflow
 
 pytestmark = pytest.mark.slow
+
+# The publish action the rendered workflows pin, and the twine it bundles and runs.
+PUBLISH_ACTION = load_yaml(TEMPLATE_DIR / "extensions/actions.yml")["pypa/gh-action-pypi-publish"]
+# A release from before twine 7 (v1.13.0 to v1.14.1 bundle twine 6): what every project
+# made from this template pinned until 2026-11-29.
+OLDER_PUBLISH_ACTION = {"version": "v1.14.1", "twine": "6.2.0"}
 
 COMBINATIONS = [
     {"build_backend": "setuptools", "ci_installer": "pip"},
@@ -138,17 +148,91 @@ def distributions(project: Path) -> list[Path]:
     return sorted(p for p in (project / "dist").iterdir() if not p.name.startswith("."))
 
 
+@pytest.fixture(scope="session")
+def twine_of(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The twine command of an exact twine release, installed from the index into its own environment."""
+    made: dict[str, Path] = {}
+
+    def _twine(version: str) -> Path:
+        if version not in made:
+            python = make_venv(tmp_path_factory.mktemp(f"twine-{version}") / "venv")
+            run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"twine=={version}"])
+            made[version] = python.parent / "twine"
+        return made[version]
+
+    return _twine
+
+
+def publish_check(twine: Path, dist: list[Path]) -> subprocess.CompletedProcess[str]:
+    """What the publish action does before it uploads (its twine's check), strictly."""
+    return run([twine, "check", "--strict", *dist], check=False)
+
+
+def built_by(dist: list[Path]) -> str:
+    """ "hatchling 1.33.0, Metadata-Version 2.5": who made the wheel and what it declares."""
+    wheel = next(p for p in dist if p.suffix == ".whl")
+    with zipfile.ZipFile(wheel) as archive:
+        info = next(n.split("/")[0] for n in archive.namelist() if n.endswith(".dist-info/WHEEL"))
+        generator = archive.read(f"{info}/WHEEL").decode().split("Generator: ", 1)[1].splitlines()[0]
+        metadata = archive.read(f"{info}/METADATA").decode().split("Metadata-Version: ", 1)[1].splitlines()[0]
+    return f"{generator}, Metadata-Version {metadata}"
+
+
+@pytest.fixture(scope="module")
+def newest_build(render, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[Path]]:
+    """The sdist and wheel of a default project, built with the backend's newest release."""
+    built: dict[str, list[Path]] = {}
+
+    def _build(backend: str) -> list[Path]:
+        if backend not in built:
+            project = render(build_backend=backend)
+            out = tmp_path_factory.mktemp(f"newest-{backend}")
+            # Build isolation installs the newest release the [build-system] range allows.
+            run([sys.executable, "-m", "build", "--outdir", out, project])
+            built[backend] = sorted(out.iterdir())
+        return built[backend]
+
+    return _build
+
+
+@pytest.mark.parametrize("backend", list(backends.BACKENDS))
+def test_the_pinned_publish_action_accepts_what_the_newest_backend_builds(
+    backend: str, newest_build, twine_of
+) -> None:
+    dist = newest_build(backend)
+    done = publish_check(twine_of(PUBLISH_ACTION["twine"]), dist)
+    assert done.returncode == 0, (
+        f"{backend} ({built_by(dist)}) builds files that twine {PUBLISH_ACTION['twine']}, inside "
+        f"pypa/gh-action-pypi-publish {PUBLISH_ACTION['version']}, rejects: every release would fail at "
+        f"the upload. Move the pin to a release with a newer twine.\n{done.stdout}{done.stderr}"
+    )
+
+
+def test_an_older_publish_action_fails_the_hatchling_release(newest_build, twine_of) -> None:
+    """The check above is the one that catches a stale pin: the twine of v1.14.1 rejects what
+    hatchling builds today (metadata 2.5), as it did for many projects' releases in 2026."""
+    dist = newest_build("hatchling")
+    done = publish_check(twine_of(OLDER_PUBLISH_ACTION["twine"]), dist)
+    assert done.returncode != 0
+    said = " ".join((done.stdout + done.stderr).split())  # twine wraps its message to the terminal
+    assert "'2.5' is not a valid metadata version" in said, built_by(dist)
+
+
 def test_build_job_leaves_an_sdist_and_a_wheel(rehearsed: Path) -> None:
     assert [p.name.split("-0.1.0")[1] for p in distributions(rehearsed)] == ["-py3-none-any.whl", ".tar.gz"]
 
 
-def test_release_uploads_to_an_index_and_installs_from_it(rehearsed: Path, package_index: str) -> None:
+def test_release_uploads_to_an_index_and_installs_from_it(
+    rehearsed: Path, package_index: str, twine_of
+) -> None:
+    """The publish job's upload, with the twine of the pinned publish action."""
     dist = distributions(rehearsed)
+    twine = twine_of(PUBLISH_ACTION["twine"])
+    done = publish_check(twine, dist)
+    assert done.returncode == 0, f"{built_by(dist)}:\n{done.stdout}{done.stderr}"
     run(
         [
-            sys.executable,
-            "-m",
-            "twine",
+            twine,
             "upload",
             "--non-interactive",
             "--repository-url",
