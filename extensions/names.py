@@ -15,17 +15,30 @@ import unicodedata
 from packaging.utils import canonicalize_name
 
 # PEP 508 / core metadata "Name": ASCII letters and digits, with . _ - inside.
-_DIST_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_DIST_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
 # GitHub user and organisation names: 1-39 characters, letters, digits and single
 # hyphens, not at either end.
-_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 # GitHub repository names: letters, digits, ".", "_" and "-", at most 100 characters.
-_GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_GITHUB_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
 # GitHub environment names: kept to a set that is safe in YAML, URLs and PyPI's form.
-_ENVIRONMENT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?$")
-_EMAIL = re.compile(r"^[^@\s\"'<>]+@[^@\s\"'<>]+\.[^@\s\"'<>.]+$")
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?")
+_EMAIL = re.compile(r"[^@\s\"'<>]+@[^@\s\"'<>]+\.[^@\s\"'<>.]+")
+# A workflow file name in .github/workflows (what PyPI's trusted publisher names).
+_WORKFLOW_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml")
+# Every pattern here is applied with fullmatch: `re.match` with `$` would accept a
+# trailing newline, which breaks the YAML, TOML and headers the answer lands in.
 
 STDLIB_MODULES: frozenset[str] = frozenset(sys.stdlib_module_names)
+# Import names that break a project made from this template: CPython's own test package
+# (left out of sys.stdlib_module_names), and the project's own folders.
+SHADOWING_NAMES: frozenset[str] = frozenset({"test", "tests", "src"})
+# Names Windows cannot give a file or folder (with any extension).
+WINDOWS_DEVICE_NAMES: frozenset[str] = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+)
+# Longer names make sdist and wheel file names that some file systems refuse.
+MAX_NAME_LENGTH = 100
 
 
 def normalize(name: str) -> str:
@@ -39,12 +52,16 @@ def import_name(project_name: str) -> str:
 
 
 def project_name_error(name: str) -> str:
-    if not _DIST_NAME.match(name):
+    if not _DIST_NAME.fullmatch(name):
         return (
             f"{name!r} is not a valid PyPI project name: use ASCII letters and digits, "
             "with '-', '_' or '.' only between them (for example acme-widgets)."
         )
+    if len(name) > MAX_NAME_LENGTH:
+        return f"The name is {len(name)} characters long; keep it to {MAX_NAME_LENGTH} (for example acme-widgets)."
     module = import_name(name)
+    if reserved := _reserved_error(module):
+        return f"{name!r} gives the import name {module!r}, which {reserved}. Pick another name."
     if module in STDLIB_MODULES:
         return (
             f"{name!r} is the name of a Python standard library module; PyPI refuses it "
@@ -61,13 +78,32 @@ def import_name_error(name: str) -> str:
         )
     if keyword.iskeyword(name):
         return f"{name!r} is a Python keyword and cannot be imported; try {name}_lib."
+    if len(name) > MAX_NAME_LENGTH:
+        return f"The import name is {len(name)} characters long; keep it to {MAX_NAME_LENGTH}."
+    if reserved := _reserved_error(name):
+        return f"{name!r} {reserved}; try {name}_lib."
     if name in STDLIB_MODULES:
         return f"{name!r} would shadow the standard library module of that name; try {name}_lib."
     return ""
 
 
+def _reserved_error(module: str) -> str:
+    """Why an import name would break the project ("" when it would not)."""
+    if module.lower() in WINDOWS_DEVICE_NAMES:
+        return "is a device name on Windows, where no file or folder can have it"
+    if module in SHADOWING_NAMES:
+        return "would be shadowed by (or shadow) a folder of the project or CPython's test package"
+    return ""
+
+
+def workflow_file_error(name: str) -> str:
+    if _WORKFLOW_FILE.fullmatch(name):
+        return ""
+    return f"{name!r} is not a workflow file name in .github/workflows (for example publish.yml)."
+
+
 def github_owner_error(owner: str) -> str:
-    if _GITHUB_OWNER.match(owner):
+    if _GITHUB_OWNER.fullmatch(owner):
         return ""
     if not owner:
         return (
@@ -80,7 +116,7 @@ def github_owner_error(owner: str) -> str:
 
 
 def github_repo_error(repo: str) -> str:
-    if _GITHUB_REPO.match(repo) and repo not in {".", ".."} and not repo.endswith(".git"):
+    if _GITHUB_REPO.fullmatch(repo) and repo not in {".", ".."} and not repo.endswith(".git"):
         return ""
     return (
         f"{repo!r} is not a GitHub repository name: up to 100 letters, digits, '.', '_' "
@@ -89,13 +125,13 @@ def github_repo_error(repo: str) -> str:
 
 
 def email_error(email: str) -> str:
-    if _EMAIL.match(email):
+    if _EMAIL.fullmatch(email):
         return ""
     return f"{email!r} is not an email address (for example jane@example.com)."
 
 
 def environment_error(name: str) -> str:
-    if _ENVIRONMENT.match(name):
+    if _ENVIRONMENT.fullmatch(name):
         return ""
     return (
         f"{name!r} is not a GitHub environment name this template accepts: letters, "

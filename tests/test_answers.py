@@ -172,7 +172,11 @@ def test_author_name_is_refused_or_kept_exactly(copie_session: Any, author: str)
         assert load_yaml(result.project_dir / ".copier-answers.yml")["author_name"] == author
 
 
-@given(name=st.one_of(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}[A-Za-z0-9]", fullmatch=True), ANY_TEXT))
+VALID_NAME = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}[A-Za-z0-9]", fullmatch=True)
+
+
+@given(name=st.one_of(VALID_NAME, VALID_NAME.map(lambda name: name + "\n"), ANY_TEXT))
+@example(name="acme-widgets\n")
 def test_project_name_is_refused_or_rendered(copie_session: Any, name: str) -> None:
     error = names.project_name_error(name)
     module = names.import_name(name)
@@ -220,6 +224,21 @@ REFUSALS = [
     ("release_environment", "release/prod", "not a GitHub environment name"),
     ("license", "WTFPL", "Invalid choice"),
     ("build_backend", "poetry", "Invalid choice"),
+    # One trailing newline: `re.match` with `$` used to accept each of these.
+    ("project_name", "acme-widgets\n", "not a valid PyPI project name"),
+    ("github_owner", "acme\n", "not a GitHub user or organisation name"),
+    ("github_repo", "acme-widgets\n", "not a GitHub repository name"),
+    ("author_email", "jane@example.com\n", "not an email address"),
+    ("release_environment", "release\n", "not a GitHub environment name"),
+    # Names that shadow, or that a file system refuses.
+    ("project_name", "test", "CPython's test package"),
+    ("project_name", "tests", "a folder of the project"),
+    ("project_name", "src", "a folder of the project"),
+    ("project_name", "CON", "device name on Windows"),
+    ("project_name", "nul", "device name on Windows"),
+    ("project_name", "a" * 101, "keep it to 100"),
+    ("import_name", "lpt1", "device name on Windows"),
+    ("import_name", "tests", "a folder of the project"),
 ]
 
 
@@ -287,3 +306,16 @@ def test_project_with_nasty_answers_passes_its_tests(copie_session: Any, tmp_pat
         cwd=result.project_dir,
     )
     run([python, "-m", "pytest", "-p", "no:cacheprovider"], cwd=result.project_dir)
+
+
+@given(
+    question=st.sampled_from(
+        ["project_name", "github_owner", "github_repo", "author_email", "release_environment"]
+    ),
+    value=st.sampled_from(["acme", "acme-widgets", "jane@example.com", "release"]),
+)
+def test_no_validator_accepts_a_trailing_newline(question: str, value: str) -> None:
+    """Each rule is a full match: a value that is valid alone is refused with one newline after it."""
+    rule = context.RULES[question]
+    assert rule(value + "\n"), (question, value)
+    assert rule(value + "\r\n"), (question, value)
