@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import configparser
 import re
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -42,31 +43,63 @@ _LICENSE_TEXTS = (
 )
 
 
+# A project file larger than this is not one a person wrote: it is not read.
+MAX_FILE_BYTES = 1_000_000
+
+
+class ProjectFileError(ValueError):
+    """A project file that exists but cannot be read; the message says which and what to do."""
+
+
 def is_existing_project(root: Path) -> bool:
     return any((root / name).is_file() for name in PROJECT_FILES)
 
 
+def read_text(path: Path) -> str | None:
+    """The text of a regular file of reasonable size; None for a folder, a device (a link to
+    /dev/zero), or a missing or oversized file. ProjectFileError for a file that is not UTF-8."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+        return None
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ProjectFileError(
+            f"{path.name}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x}). Save it as UTF-8, "
+            "commit, and run copier again."
+        ) from None
+
+
 def _toml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    text = read_text(path)
+    if text is None:
         return {}
     if tomllib is None:
-        raise RuntimeError(
+        raise ProjectFileError(
             "Reading pyproject.toml needs Python >= 3.11 or the tomli package: "
             "run copier with Python 3.11+, or `pip install tomli` beside copier."
         )
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return {}
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProjectFileError(
+            f'{path.name}: not valid TOML ({error}). Fix it (`python -c "import tomllib; '
+            f"tomllib.load(open('{path.name}', 'rb'))\"` shows where), commit, and run copier again."
+        ) from None
 
 
 def _setup_cfg(root: Path) -> dict[str, str]:
-    path = root / "setup.cfg"
-    if not path.is_file():
+    text = read_text(root / "setup.cfg")
+    if text is None:
         return {}
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(path, encoding="utf-8")
+        parser.read_string(text)
     except configparser.Error:
         return {}
     values = dict(parser["metadata"]) if parser.has_section("metadata") else {}
@@ -77,12 +110,12 @@ def _setup_cfg(root: Path) -> dict[str, str]:
 
 def _setup_py(root: Path) -> dict[str, str]:
     """String literals passed to setup(...) by keyword; nothing is executed."""
-    path = root / "setup.py"
-    if not path.is_file():
+    text = read_text(root / "setup.py")
+    if text is None:
         return {}
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (SyntaxError, UnicodeDecodeError):
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
         return {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "setup":
@@ -209,8 +242,11 @@ def _license(root: Path, project: dict[str, Any], cfg: dict[str, str], setup: di
         if classifier in _LICENSE_CLASSIFIERS:
             return _LICENSE_CLASSIFIERS[classifier]
     for path in sorted(root.glob("LICEN[CS]E*")):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        for marker, spdx in _LICENSE_TEXTS:
+        try:
+            text = read_text(path)
+        except ProjectFileError:
+            continue  # a license in another encoding: the declared license decides
+        for marker, spdx in _LICENSE_TEXTS if text else ():
             if marker in text:
                 return spdx
     return cfg.get("license", setup.get("license", ""))
@@ -240,11 +276,11 @@ def install_args(root: Path) -> str:
     for name in ("test", "tests", "testing", "dev"):
         if name in extras:
             return f"-e '.[{name}]'"
-    cfg = root / "setup.cfg"
-    if cfg.is_file():
+    cfg = read_text(root / "setup.cfg")
+    if cfg is not None:
         parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(cfg, encoding="utf-8")
+            parser.read_string(cfg)
         except configparser.Error:
             pass
         else:

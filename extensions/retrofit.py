@@ -19,6 +19,7 @@ before anything is written. Standard library and PyYAML only.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,20 +63,74 @@ class RetrofitRefusal(Exception):
 
 @dataclass
 class Plan:
-    """What upgrading one workflow does: its new text, the changes, the secrets it drops."""
+    """What upgrading one workflow does: its new text (with "\n" line ends; written back
+    with the file's own, ``newline``), the changes, the secrets it drops."""
 
     path: Path
     text: str
     changes: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
+    newline: str = "\n"
 
 
 # --- reading workflows -------------------------------------------------------------------
 
+# A workflow larger than this is not something a person wrote: refuse rather than read it.
+MAX_WORKFLOW_BYTES = 1_000_000
+
 
 def workflow_files(root: Path) -> list[Path]:
+    """The workflow files, once the folder is known to be the project's own (not a link)."""
+    for folder in (root / ".github", root / ".github" / "workflows"):
+        if folder.is_symlink():
+            raise RetrofitRefusal(
+                f"{folder.relative_to(root)} is a symbolic link (to {folder.readlink()}): the retrofit "
+                "edits workflows in place and never writes outside the project. Replace the link with "
+                "the folder itself, commit, and run copier again."
+            )
     folder = root / ".github" / "workflows"
     return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
+
+
+def read_workflow(path: Path) -> tuple[str, str]:
+    """(text with "\n" line ends, the file's own line end) of a workflow that is a regular,
+    UTF-8 file of reasonable size inside the project; RetrofitRefusal otherwise."""
+    where = f".github/workflows/{path.name}"
+    if path.is_symlink():
+        raise RetrofitRefusal(
+            f"{where} is a symbolic link (to {path.readlink()}): the retrofit edits workflows in place "
+            "and never writes outside the project. Replace the link with the file itself, commit, "
+            "and run copier again."
+        )
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise RetrofitRefusal(f"{where} is not a regular file: make it one, commit, and run copier again.")
+    if info.st_size > MAX_WORKFLOW_BYTES:
+        raise RetrofitRefusal(
+            f"{where} is {info.st_size} bytes, more than a workflow this template reads "
+            f"({MAX_WORKFLOW_BYTES}); retrofit it by hand (see the README)."
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise RetrofitRefusal(
+            f"{where}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x}). Save the file as UTF-8, "
+            "commit, and run copier again."
+        ) from None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    return text.replace("\r\n", "\n"), newline
+
+
+def writable_error(path: Path) -> str:
+    """Why the retrofit could not write ``path`` in place ("" when it can)."""
+    if not path.stat().st_mode & stat.S_IWUSR:
+        return (
+            f".github/workflows/{path.name} is read-only: make it writable (chmod u+w), commit, "
+            "and run copier again."
+        )
+    return ""
 
 
 def _get(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
@@ -148,7 +203,10 @@ class _Job:
 class Workflow:
     def __init__(self, path: Path, text: str | None = None) -> None:
         self.path = path
-        self.text = path.read_text(encoding="utf-8") if text is None else text
+        self.newline = "\n"
+        if text is None:
+            text, self.newline = read_workflow(path)
+        self.text = text.replace("\r\n", "\n")
         try:
             self.root = yaml.compose(self.text)
         except yaml.YAMLError as error:
@@ -184,7 +242,7 @@ _PUBLISHING: dict[tuple[str, tuple[tuple[str, int, int], ...]], list[Workflow]] 
 def publishing_workflows(root: Path) -> list[Workflow]:
     """The workflows that upload to PyPI (parsed once per state of the workflow files)."""
     files = workflow_files(root)
-    key = (str(root), tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+    key = (str(root), tuple((f.name, f.lstat().st_mtime_ns, f.lstat().st_size) for f in files))
     if key not in _PUBLISHING:
         _PUBLISHING[key] = [w for w in map(Workflow, files) if w.publishing_jobs()]
     return _PUBLISHING[key]
@@ -222,6 +280,9 @@ def _has_id_token(node: yaml.Node | None) -> bool:
 def check(root: Path) -> str:
     """Why the project's release cannot be retrofitted, or "" (nothing is written)."""
     workflows = publishing_workflows(root)
+    for workflow in workflows:
+        if reason := writable_error(workflow.path):
+            return reason
     if len(workflows) > 1:
         names = ", ".join(f".github/workflows/{w.path.name}" for w in workflows)
         return (
@@ -377,7 +438,7 @@ def plan(
     install: str,
 ) -> Plan:
     """Work out the upgraded text of ``workflow``; raises RetrofitRefusal before any write."""
-    result = Plan(workflow.path, workflow.text)
+    result = Plan(workflow.path, workflow.text, newline=workflow.newline)
     if is_trusted(workflow):
         return result
     edits = _Edits(workflow.text)

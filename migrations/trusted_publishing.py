@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "extensions"))
 import yaml
 from _migration import Refusal, run
 from existing import install_args
-from retrofit import RetrofitRefusal, upgrade
+from retrofit import RetrofitRefusal, read_workflow, upgrade
 
 PINS = Path(__file__).resolve().parents[1] / "extensions" / "actions.yml"
 
@@ -51,9 +51,10 @@ def main() -> int:
             )
         except RetrofitRefusal as refusal:
             raise Refusal(str(refusal)) from None
-        if plan is None or plan.text == plan.path.read_text(encoding="utf-8"):
+        if plan is None or plan.text == read_workflow(plan.path)[0]:
             return []
-        plan.path.write_text(plan.text, encoding="utf-8")
+        # The file's own line ends: a CRLF workflow stays CRLF, so the diff shows only the change.
+        plan.path.write_text(plan.text, encoding="utf-8", newline=plan.newline)
         return [*plan.changes, *(f"secret no longer used: {name}" for name in plan.secrets)]
 
     return run("retrofit", migrate)
