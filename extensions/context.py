@@ -199,7 +199,10 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
 @functools.cache
 def _existing_metadata(root: str) -> dict[str, str]:
     path = Path(root)
-    return existing.metadata(path) if _is_existing_project(path) else {}
+    try:
+        return existing.metadata(path) if _is_existing_project(path) else {}
+    except existing.ProjectFileError as error:
+        raise UserMessageError(str(error)) from None
 
 
 def existing_value(root: Any, key: str) -> str:
@@ -246,20 +249,39 @@ def existing_import_name(root: Any, project_name: str) -> str:
     return existing.import_name(Path(str(root)), str(project_name))
 
 
-def retrofit_default(root: Any) -> str:
+def copier_operation() -> str:
+    """ "copy" or "update": what copier is doing (also while it renders the old and the new
+    version of a project inside an update).
+
+    Copier gives `_copier_operation` to `_exclude` and `_tasks` only, not to questions, so it
+    is read from where copier keeps it (copier 9.10 to 9.19 alike; the tests run both). If a
+    later copier moves it, "update" is assumed wherever a project has an answers file: the
+    recorded answer then wins, which never deletes or re-renders anything.
+    """
+    try:
+        from copier._main import _operation
+
+        return str(_operation.get())
+    except (ImportError, LookupError):
+        return "unknown"
+
+
+def retrofit_default(root: Any, operation: str = "copy") -> str:
     """How the project in ``root`` comes to the template: "no" (a new one), "add" or "upgrade".
 
-    Derived, never asked. A project that cannot be retrofitted now stops copier here, with
-    copier's plain message (no traceback) saying what to do.
+    Derived, never asked. On `copier copy` the destination decides (never a committed
+    answers file, which anyone can edit), and every check runs; a project that cannot be
+    retrofitted now stops copier here, with copier's plain message (no traceback) saying what
+    to do. On `copier update` it is what the project recorded when it was made.
     """
     path = Path(str(root))
-    if not _is_existing_project(path):
-        return "no"
-    if (path / ".copier-answers.yml").is_file():
+    if operation == "update" or (operation == "unknown" and (path / ".copier-answers.yml").is_file()):
         return _answered_retrofit(path)
+    mode = "no"
     try:
-        mode = "upgrade" if retrofit.publishing_workflows(path) else "add"
-        reason = retrofit_error(path, mode)
+        if _is_existing_project(path):
+            mode = "upgrade" if retrofit.publishing_workflows(path) else "add"
+        reason = retrofit_error(path, mode, operation)
     except retrofit.RetrofitRefusal as refusal:
         reason = str(refusal)
     if reason:
@@ -267,9 +289,31 @@ def retrofit_default(root: Any) -> str:
     return mode
 
 
+def retrofit_is_unchanged(conf: Any) -> bool:
+    """True, or copier stops with a plain message: ``retrofit`` records how the project was made
+    (its answers file says it) and no ``-d retrofit=...`` may change it, since that would drop
+    every file the template made from the update's merge.
+
+    Used as the question's ``when``: copier renders ``when`` before it looks at a ``-d`` answer,
+    and an error raised there prints as a message, where a validator's prints a traceback."""
+    given = (conf["data"] or {}).get("retrofit")
+    path = Path(str(conf["dst_path"]))
+    if given is None or not (path / ".copier-answers.yml").is_file():
+        return True
+    made = _answered_retrofit(path)
+    if str(given) != made:
+        raise UserMessageError(
+            f"retrofit is how this project was made ({made!r}, in .copier-answers.yml) and cannot "
+            f"change on update; run the update without -d retrofit={given}."
+        )
+    return True
+
+
 def _answered_retrofit(path: Path) -> str:
-    answers = yaml.safe_load((path / ".copier-answers.yml").read_text(encoding="utf-8")) or {}
-    return str(answers.get("retrofit", "no"))
+    """The recorded answer ("no" for a project made before the question existed, or none)."""
+    answers_file = path / ".copier-answers.yml"
+    answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) if answers_file.is_file() else None
+    return str(answers.get("retrofit", "no")) if isinstance(answers, dict) else "no"
 
 
 def publish_workflow_default(root: Any) -> str:
@@ -280,6 +324,25 @@ def publish_workflow_default(root: Any) -> str:
     except retrofit.RetrofitRefusal:
         return PUBLISH_WORKFLOW
     return found[0].path.name if len(found) == 1 else PUBLISH_WORKFLOW
+
+
+def publish_workflow_error(name: str, root: Any, operation: str = "copy") -> str:
+    """The workflow PyPI will trust must be the one that publishes: a name is refused unless it
+    is that workflow's file name (on copy; an update keeps what the project recorded)."""
+    if reason := names.workflow_file_error(name):
+        return reason
+    if operation != "copy" or not _is_existing_project(root):
+        return ""
+    try:
+        found = retrofit.publishing_workflows(Path(str(root)))
+    except retrofit.RetrofitRefusal:
+        return ""  # the retrofit's own refusal says what is wrong
+    if len(found) == 1 and found[0].path.name != name:
+        return (
+            f".github/workflows/{found[0].path.name} is the workflow that publishes, so it is the one "
+            f"PyPI must trust, not {name}: leave out -d publish_workflow."
+        )
+    return ""
 
 
 def existing_environment(root: Any) -> str:
@@ -304,13 +367,31 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def retrofit_error(root: Any, mode: str) -> str:
-    """Why an existing project cannot be retrofitted now; "" when it can (or is not one)."""
+def retrofit_error(root: Any, mode: str, operation: str = "copy") -> str:
+    """Why ``mode`` cannot be applied to ``root`` now; "" when it can."""
     path = Path(str(root))
-    if mode == "no" or not _is_existing_project(path):
+    if operation == "update" or (operation == "unknown" and (path / ".copier-answers.yml").is_file()):
+        # The project's recorded answer (the question's `when` refuses a change); copier's own
+        # renders of the old and the new version happen in empty temporary folders.
         return ""
-    if (path / ".copier-answers.yml").is_file():
-        return ""  # already adopted: copier update (or a re-run) takes it from here
+    if not _is_existing_project(path):
+        if mode == "no":
+            return ""
+        return (
+            f"{path} holds no project (no pyproject.toml, setup.py or setup.cfg): "
+            "retrofit=add and retrofit=upgrade are for existing projects only."
+        )
+    if mode == "no":
+        return (
+            f"{path} holds an existing project: a new project cannot be rendered over it. "
+            "Leave out -d retrofit=no; the template then keeps the project's own files."
+        )
+    if _answered_retrofit(path) == "no" and (path / ".copier-answers.yml").is_file():
+        return (
+            f"{path}/.copier-answers.yml says this project was made from a template as a new project. "
+            "If it was, bring in template releases with `copier update --trust --defaults`; if not, "
+            "delete .copier-answers.yml, commit, and run this command again."
+        )
     if _git(path, "rev-parse", "--is-inside-work-tree").returncode != 0:
         return (
             f"{path} is not a git repository. A retrofit changes files in place: run `git init && git add -A "
@@ -395,9 +476,11 @@ class Filters(Extension):
                 "existing_import_name": existing_import_name,
                 "existing_environment": existing_environment,
                 "retrofit_default": retrofit_default,
+                "retrofit_is_unchanged": retrofit_is_unchanged,
                 "retrofit_error": retrofit_error,
                 "retrofit_secrets": retrofit_secrets,
                 "publish_workflow_default": publish_workflow_default,
+                "publish_workflow_error": publish_workflow_error,
                 "install_args": lambda root: (
                     existing.install_args(Path(str(root))) if _is_existing_project(root) else ""
                 ),
@@ -409,6 +492,7 @@ class Filters(Extension):
         environment.globals.update(
             {
                 "git_config": git_config,
+                "copier_operation": copier_operation,
                 "default_python_min": lambda: pythons.default_min(today()),
                 "released_pythons": lambda: pythons.released(today()),
                 "license_text": licenses.license_text,

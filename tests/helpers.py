@@ -90,7 +90,7 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 # --- template repositories with real history ------------------------------------------
 
-_NOT_TEMPLATE = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "dist")
+NOT_TEMPLATE = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "dist")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -104,7 +104,7 @@ def commit_all(repo: Path, message: str) -> None:
 
 def make_template_repo(path: Path, tag: str = "v1.0.0") -> Path:
     """A git repository holding this template's working tree, committed and tagged."""
-    shutil.copytree(TEMPLATE_DIR, path, ignore=_NOT_TEMPLATE)
+    shutil.copytree(TEMPLATE_DIR, path, ignore=NOT_TEMPLATE)
     run(["git", "init", "-q", path])
     commit_all(path, "template")
     git(path, "tag", tag)

@@ -8,13 +8,19 @@ committed, edited by its user, committed; then `copier update`.
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 import backends
 from helpers import (
+    NOT_TEMPLATE,
     REQUIRED_ANSWERS,
+    TEMPLATE_DIR,
     commit_all,
     copier,
     copy_with_answers,
@@ -204,3 +210,169 @@ def test_template_repo_copy_is_faithful(template: Path) -> None:
 
     v1 = git(template, "show", "v1.0.0:copier.yml")
     assert v1 == (TEMPLATE_DIR / "copier.yml").read_text()
+
+
+# --- from real earlier releases of this template ------------------------------------------------
+#
+# A project made from any earlier release must update to this one without losing anything.
+# Until the first tag these are named commits of main (add each release tag here).
+RELEASE_POINTS = {
+    "3454f8d": "first commit that renders",
+    "35d448d": "release pipeline: uv or pip, TestPyPI",
+    "32eb8ab": "retrofit added",
+    "b468d2c": "main on 2026-11-25 (the 1.0.0 candidate)",
+}
+HISTORY_EDITS = {
+    "README.md": ("## Install\n", "Widgets for every occasion.\n\n## Install\n"),
+    "pyproject.toml": ("dependencies = []", 'dependencies = ["attrs>=23"]'),
+    "src/acme_widgets/__init__.py": ("\n\nfrom importlib", "\n\nEDITED_BY_THE_USER = True\n\nfrom importlib"),
+}
+DELETED = "CHANGELOG.md"
+
+
+def template_at(commit: str, dest: Path) -> Path:
+    """A template repository whose v0.1.0 is this template at ``commit`` and whose v0.2.0 is
+    the working tree under test: the history a user's project crosses on `copier update`."""
+    if run(["git", "-C", TEMPLATE_DIR, "cat-file", "-e", f"{commit}^{{commit}}"], check=False).returncode:
+        message = f"commit {commit} is not in this clone: the update tests need the full history"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (clone without --depth)")
+        pytest.skip(message)
+    dest.mkdir(parents=True)
+    archive = run(["git", "-C", TEMPLATE_DIR, "archive", "--format=tar", "-o", dest / "old.tar", commit])
+    assert archive.returncode == 0
+    run(["tar", "-xf", dest / "old.tar", "-C", dest])
+    (dest / "old.tar").unlink()
+    run(["git", "init", "-q", dest])
+    commit_all(dest, f"template at {commit}")
+    git(dest, "tag", "v0.1.0")
+    for item in dest.iterdir():
+        if item.name != ".git":
+            shutil.rmtree(item) if item.is_dir() else item.unlink()
+    shutil.copytree(TEMPLATE_DIR, dest, ignore=NOT_TEMPLATE, dirs_exist_ok=True)
+    commit_all(dest, "template under test")
+    git(dest, "tag", "v0.2.0")
+    return dest
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.parts
+    }
+
+
+@pytest.fixture(scope="module", params=list(RELEASE_POINTS))
+def updated_from_history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A project made at an earlier release, edited by its user, updated to the template under test.
+    Returns (project, what the old and the new release render without edits, copier's output)."""
+    root = tmp_path_factory.mktemp(f"history-{request.param}")
+    template = template_at(request.param, root / "template")
+    renders = {}
+    for ref in ("v0.1.0", "v0.2.0"):
+        plain = root / f"plain-{ref}" / "acme-widgets"
+        copy_with_answers(plain, REQUIRED_ANSWERS, template, f"--vcs-ref={ref}")
+        renders[ref] = tree(plain)
+    project = root / "acme-widgets"
+    copy_with_answers(project, REQUIRED_ANSWERS, template, "--vcs-ref=v0.1.0")
+    run(["git", "init", "-q", project])
+    commit_all(project, "Start")
+    for name, (old, new) in HISTORY_EDITS.items():
+        edit(project / name, old, new)
+    (project / DELETED).unlink()
+    commit_all(project, "The user's own work")
+    done = copier("update", "--trust", "--defaults", cwd=project)
+    return project, renders, done.stdout + done.stderr
+
+
+def test_update_from_an_earlier_release_keeps_every_edit(updated_from_history) -> None:
+    project, _, _ = updated_from_history
+    for name, (_, new) in HISTORY_EDITS.items():
+        assert new in (project / name).read_text(), name
+    assert not (project / DELETED).exists()
+    assert load_yaml(project / ".copier-answers.yml")["_commit"] == "v0.2.0"
+
+
+def test_update_from_an_earlier_release_conflicts_only_where_both_changed(updated_from_history) -> None:
+    """Every file the user did not touch is exactly what the new release renders; the files the
+    user edited merge without conflict markers."""
+    project, renders, _ = updated_from_history
+    new = renders["v0.2.0"]
+    assert git(project, "diff", "--name-only", "--diff-filter=U") == ""
+    after = tree(project)
+    for name in sorted(set(new) | set(after)):
+        if name in HISTORY_EDITS:
+            assert b"<<<<<<<" not in after[name], name
+        elif name != DELETED:
+            assert after.get(name) == new.get(name), f"{name}: not what the new release renders"
+
+
+@pytest.mark.slow
+def test_update_from_an_earlier_release_still_passes_its_tests(updated_from_history) -> None:
+    project, _, _ = updated_from_history
+    python = make_venv(project.parent / "venv")
+    run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test]"], cwd=project)
+    run([python, "-m", "pytest", "-p", "no:cacheprovider"], cwd=project)
+
+
+def test_every_answer_read_by_a_path_setting_has_a_default() -> None:
+    """The rule the history tests above enforce, for questions not released yet: copier renders
+    a project's old version with these patterns and its old answers, which may lack the answer."""
+    config = load_yaml(TEMPLATE_DIR / "copier.yml")
+    questions = {k for k in config if not k.startswith("_")}
+    for pattern in [*config["_exclude"], *config["_skip_if_exists"]]:
+        for name in set(re.findall(r"\b([a-z_]+)\b", pattern)) & questions:
+            assert re.search(rf"\b{name} \| default\(", pattern), pattern
+
+
+@pytest.mark.parametrize("answer", ["retrofit=upgrade", "retrofit=add"])
+def test_update_refuses_to_change_how_the_project_was_made(tmp_path: Path, answer: str) -> None:
+    """`retrofit` is a fact about the project, not a preference: changing it would drop every
+    file the template made from the merge (copier once deleted 13 files here, with exit 0)."""
+    template = make_template_repo(tmp_path / "template", tag="v1.0.0")
+    project = render_v1(template, tmp_path / "acme-widgets")
+    with (template / "template/README.md.jinja").open("a") as f:
+        f.write("\nA line from release 1.1.0.\n")
+    commit_all(template, "release 1.1.0")
+    git(template, "tag", "v1.1.0")
+    before = tree(project)
+    done = copier("update", "--trust", "--defaults", "-d", answer, cwd=project, check=False)
+    assert done.returncode != 0
+    assert "retrofit is how this project was made" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert tree(project) == before
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_messages_say_what_each_update_mode_did(template: Path, tmp_path: Path) -> None:
+    project = render_v1(template, tmp_path / "acme-widgets")
+    edit(project / ".github/workflows/test.yml", "timeout-minutes: 15", "timeout-minutes: 30")
+    commit_all(project, "User raises the timeout")
+    pretend = copier("update", "--trust", "--defaults", "--pretend", cwd=project)
+    said = pretend.stdout + pretend.stderr
+    assert "--pretend: nothing was changed" in said
+    assert "is updated" not in said
+    rej = copier("update", "--trust", "--defaults", "--conflict", "rej", cwd=project)
+    said = rej.stdout + rej.stderr
+    assert "`.rej` file beside it" in said
+    assert "<<<<<<<" not in said
+    assert (project / ".github/workflows/test.yml.rej").is_file()
+
+
+def test_a_trusted_prefix_replaces_the_trust_flag_and_refuses_other_sources(tmp_path: Path) -> None:
+    """The README's safer update: trust this template's location once in copier's settings,
+    update without --trust; an answers file edited to point at another template is refused."""
+    template = make_template_repo(tmp_path / "trusted" / "copier-python-lib", tag="v1.0.0")
+    project = render_v1(template, tmp_path / "acme-widgets")
+    settings = tmp_path / "settings.yml"
+    settings.write_text(f"trust:\n  - {template.parent.as_posix()}/\n")
+    env = {"COPIER_SETTINGS_PATH": str(settings)}
+    done = run([sys.executable, "-m", "copier", "update", "--defaults"], cwd=project, env=env)
+    assert done.returncode == 0
+    elsewhere = make_template_repo(tmp_path / "elsewhere" / "copier-python-lib", tag="v1.0.0")
+    edit(project / ".copier-answers.yml", f"_src_path: {template}", f"_src_path: {elsewhere}")
+    commit_all(project, "Someone points the answers at another template")
+    refused = run([sys.executable, "-m", "copier", "update", "--defaults"], cwd=project, env=env, check=False)
+    assert refused.returncode != 0
+    assert "unsafe" in (refused.stdout + refused.stderr).lower()
