@@ -356,8 +356,8 @@ def existing_environment(root: Any) -> str:
         for job in workflow.publishing_jobs():
             node = job.get("environment")
             if node is not None:
-                name = retrofit._get(node, "name")
-                return retrofit._scalar(name[1] if name else node)
+                name = retrofit.get(node, "name")
+                return retrofit.scalar(name[1] if name else node)
     return ""
 
 
@@ -415,24 +415,21 @@ def retrofit_error(root: Any, mode: str, operation: str = "copy") -> str:
     return ""
 
 
-def retrofit_secrets(root: Any, workflow: str) -> list[str]:
-    """The secrets the publishing workflow used before the retrofit (from the last commit)."""
+def retrofit_report(root: Any, workflow: str) -> dict[str, Any]:
+    """What the retrofit of the publishing workflow (as of the last commit) did, for the
+    message: the secrets it no longer uses, notes the owner must read, and whether a
+    TestPyPI publisher is needed too."""
+    empty: dict[str, Any] = {"secrets": [], "notes": [], "testpypi": False}
     path = Path(str(root))
     done = _git(path, "show", f"HEAD:.github/workflows/{workflow}")
     if done.returncode != 0:
-        return []
+        return empty
     try:
         before = retrofit.Workflow(path / ".github" / "workflows" / workflow, done.stdout)
-        return retrofit.plan(
-            before,
-            environment="release",
-            project_name="x",
-            python_versions=["3.12"],
-            uses=lambda action: action,
-            install="-e .",
-        ).secrets
+        planned = retrofit.plan(before, environment="release", project_name="x", uses=lambda action: action)
     except retrofit.RetrofitRefusal:
-        return []
+        return empty
+    return {"secrets": planned.secrets, "notes": planned.notes, "testpypi": planned.testpypi}
 
 
 def git_changes(root: Any) -> list[str]:
@@ -478,7 +475,7 @@ class Filters(Extension):
                 "retrofit_default": retrofit_default,
                 "retrofit_is_unchanged": retrofit_is_unchanged,
                 "retrofit_error": retrofit_error,
-                "retrofit_secrets": retrofit_secrets,
+                "retrofit_report": retrofit_report,
                 "publish_workflow_default": publish_workflow_default,
                 "publish_workflow_error": publish_workflow_error,
                 "install_args": lambda root: (

@@ -1,44 +1,65 @@
-"""Upgrade an existing token-based PyPI publishing workflow to Trusted Publishing, in place.
+"""Plan the move of an existing token-based PyPI upload to Trusted Publishing, in place.
 
-The workflow is edited as text, line by line, so that every comment, step, job,
-trigger and env var the owner wrote stays where it was; PyYAML's node positions say
-which lines to touch. What changes, in the job that uploads:
+The second step of a retrofit (read -> plan -> write): extensions/workflows.py reads the
+workflows, this module works out the new text of the one that publishes, and the
+caller (migrations/trusted_publishing.py) writes it. The owner's jobs keep their
+runners, matrices, builds, comments and steps; only the upload moves:
 
-- a ``twine upload`` (or ``poetry/hatch/uv/flit/pdm publish``) becomes a
-  ``pypa/gh-action-pypi-publish`` step; that action's ``user:`` and ``password:`` go;
-- ``python setup.py sdist bdist_wheel`` becomes ``python -m build``;
-- the job gets ``environment``, job-level ``permissions: id-token: write`` and
-  ``needs`` the job that runs the tests (a test job is added when there is none);
-- ``TWINE_USERNAME``/``TWINE_PASSWORD`` env entries go.
+- in the job that built and uploaded, the upload becomes an ``actions/upload-artifact``
+  of what it built (one artifact per matrix leg), and the token variables go;
+- a new job, on ubuntu-latest, ``needs`` that job (and the tests the workflow runs),
+  carries the upload's conditions, holds ``environment`` and job-level
+  ``permissions: id-token: write`` and nothing else, downloads the artifacts and uploads
+  them with the pinned ``pypa/gh-action-pypi-publish``: it checks out nothing and runs
+  no project code. TestPyPI gets its own such job.
 
-Anything it cannot read safely (an upload inside a custom script, a private index,
-two publishing workflows, ...) raises ``RetrofitRefusal`` naming the file and line,
-before anything is written. Standard library and PyYAML only.
+No test command is ever invented: with no tests in the workflow, nothing gates the
+upload, and the plan says so. Anything it cannot move safely (an upload inside shell
+control flow, a custom script, a private index, a condition a separate job cannot
+evaluate) raises ``RetrofitRefusal`` naming the file and line, before anything is
+written. Standard library and PyYAML only.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
-import stat
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
 
-PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
-PYPI_UPLOAD_URLS = {
-    "https://upload.pypi.org/legacy/",
-    "https://upload.pypi.org/legacy",
-    "https://pypi.org/legacy/",
-}
-TESTPYPI_UPLOAD_URL = "https://test.pypi.org/legacy/"
-_UPLOAD = re.compile(r"^(?:python3?\s+-m\s+)?twine\s+upload\b|^(?:poetry|hatch|uv|flit|pdm)\s+publish\b")
-_UPLOAD_ANYWHERE = re.compile(r"\btwine\s+upload\b|\b(?:poetry|hatch|uv|flit|pdm)\s+publish\b")
-_SECRET = re.compile(r"\$\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}")
-_SETUP_PY_BUILD = re.compile(r"python3?\s+setup\.py\s+(?:(?:sdist|bdist_wheel)\b\s*)+")
-_TESTS = re.compile(r"pytest|unittest|\b(?:tox|nox)\b|\bhatch (?:test|run\b.*\btests?\b)|\bmake test\b")
+
+def _sibling(name: str) -> ModuleType:
+    """A module beside this file, loaded by path (copier loads this file by path too)."""
+    module_name = f"{__name__}_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, Path(__file__).with_name(f"{name}.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+_read = _sibling("workflows")
+RetrofitRefusal = _read.RetrofitRefusal
+Workflow = _read.Workflow
+Job = _read.Job
+Step = _read.Step
+PUBLISH_ACTION = _read.PUBLISH_ACTION
+TESTPYPI_UPLOAD_URL = _read.TESTPYPI_UPLOAD_URL
+publishing_workflows = _read.publishing_workflows
+workflow_files = _read.workflow_files
+read_workflow = _read.read_workflow
+is_trusted = _read.is_trusted
+get, scalar, span = _read.get, _read.scalar, _read.span
+SECRET = _read.SECRET
+
 _TOKEN_ENV = {
     "TWINE_USERNAME",
     "TWINE_PASSWORD",
@@ -55,281 +76,47 @@ _TOKEN_ENV = {
     "PDM_PUBLISH_PASSWORD",
     "PDM_PUBLISH_USERNAME",
 }
-
-
-class RetrofitRefusal(Exception):
-    """The workflow cannot be upgraded safely; nothing was changed."""
+# A shell line that hands a token to a tool's configuration rather than to the upload.
+_TOKEN_CONFIG = re.compile(r"^\s*poetry\s+config\s+(?:pypi-token\.\S+|http-basic\.\S+)\s")
+# Shell keywords that make an upload conditional inside a run: block.
+_SHELL_FLOW = re.compile(r"^\s*(?:if|then|else|elif|fi|for|while|until|do|done|case|esac)\b")
+# Contexts a job-level `if:` can read: anything else (matrix, steps, env, runner...) belongs
+# to the job that built, not to the separate publish job.
+_JOB_LEVEL_CONTEXT = re.compile(r"\b(?:github|inputs|vars|needs)\.")
+_ANY_CONTEXT = re.compile(r"\b([a-z_]+)\.[A-Za-z_*]")
+# The action's inputs that keep their meaning in the new publish job.
+_KEPT_INPUTS = ("skip-existing", "verbose", "print-hash", "verify-metadata", "attestations")
 
 
 @dataclass
 class Plan:
-    """What upgrading one workflow does: its new text (with "\n" line ends; written back
-    with the file's own, ``newline``), the changes, the secrets it drops."""
+    """What upgrading one workflow does: its new text (with "\\n" line ends; written back
+    with the file's own, ``newline``), the changes, the secrets it drops, and notes the
+    owner must read (what gates the upload, which trusted publishers to add)."""
 
     path: Path
     text: str
     changes: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
     newline: str = "\n"
-
-
-# --- reading workflows -------------------------------------------------------------------
-
-# A workflow larger than this is not something a person wrote: refuse rather than read it.
-MAX_WORKFLOW_BYTES = 1_000_000
-
-
-def workflow_files(root: Path) -> list[Path]:
-    """The workflow files, once the folder is known to be the project's own (not a link)."""
-    for folder in (root / ".github", root / ".github" / "workflows"):
-        if folder.is_symlink():
-            raise RetrofitRefusal(
-                f"{folder.relative_to(root)} is a symbolic link (to {folder.readlink()}): the retrofit "
-                "edits workflows in place and never writes outside the project. Replace the link with "
-                "the folder itself, commit, and run copier again."
-            )
-    folder = root / ".github" / "workflows"
-    return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
-
-
-def read_workflow(path: Path) -> tuple[str, str]:
-    """(text with "\n" line ends, the file's own line end) of a workflow that is a regular,
-    UTF-8 file of reasonable size inside the project; RetrofitRefusal otherwise."""
-    where = f".github/workflows/{path.name}"
-    if path.is_symlink():
-        raise RetrofitRefusal(
-            f"{where} is a symbolic link (to {path.readlink()}): the retrofit edits workflows in place "
-            "and never writes outside the project. Replace the link with the file itself, commit, "
-            "and run copier again."
-        )
-    info = path.stat()
-    if not stat.S_ISREG(info.st_mode):
-        raise RetrofitRefusal(f"{where} is not a regular file: make it one, commit, and run copier again.")
-    if info.st_size > MAX_WORKFLOW_BYTES:
-        raise RetrofitRefusal(
-            f"{where} is {info.st_size} bytes, more than a workflow this template reads "
-            f"({MAX_WORKFLOW_BYTES}); retrofit it by hand (see the README)."
-        )
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise RetrofitRefusal(
-            f"{where}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x}). Save the file as UTF-8, "
-            "commit, and run copier again."
-        ) from None
-    newline = "\r\n" if "\r\n" in text else "\n"
-    return text.replace("\r\n", "\n"), newline
-
-
-def writable_error(path: Path) -> str:
-    """Why the retrofit could not write ``path`` in place ("" when it can)."""
-    if not path.stat().st_mode & stat.S_IWUSR:
-        return (
-            f".github/workflows/{path.name} is read-only: make it writable (chmod u+w), commit, "
-            "and run copier again."
-        )
-    return ""
-
-
-def _get(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return k, v
-    return None
-
-
-def _scalar(node: yaml.Node | None) -> str:
-    return node.value if isinstance(node, yaml.ScalarNode) else ""
+    notes: list[str] = field(default_factory=list)
+    testpypi: bool = False
 
 
 @dataclass
-class _Step:
-    node: yaml.MappingNode
+class _Upload:
+    """One upload found in the owner's job, and what the new publish job needs to repeat it."""
 
-    def get(self, key: str) -> yaml.Node | None:
-        found = _get(self.node, key)
-        return found[1] if found else None
-
-    @property
-    def uses(self) -> str:
-        return _scalar(self.get("uses"))
-
-    @property
-    def run(self) -> str:
-        return _scalar(self.get("run"))
-
-    @property
-    def line(self) -> int:
-        return self.node.start_mark.line + 1
-
-
-@dataclass
-class _Job:
-    id: str
-    key: yaml.ScalarNode
-    node: yaml.MappingNode
-
-    def get(self, key: str) -> yaml.Node | None:
-        found = _get(self.node, key)
-        return found[1] if found else None
-
-    @property
-    def steps(self) -> list[_Step]:
-        steps = self.get("steps")
-        if not isinstance(steps, yaml.SequenceNode):
-            return []
-        return [_Step(s) for s in steps.value if isinstance(s, yaml.MappingNode)]
-
-    def upload_steps(self) -> list[_Step]:
-        return [
-            s for s in self.steps if s.uses.startswith(PUBLISH_ACTION + "@") or _UPLOAD_ANYWHERE.search(s.run)
-        ]
-
-    def runs_tests(self) -> bool:
-        return any(_TESTS.search(s.run) for s in self.steps)
-
-    def needs(self) -> list[str]:
-        node = self.get("needs")
-        if isinstance(node, yaml.ScalarNode):
-            return [node.value]
-        if isinstance(node, yaml.SequenceNode):
-            return [_scalar(n) for n in node.value]
-        return []
-
-
-class Workflow:
-    def __init__(self, path: Path, text: str | None = None) -> None:
-        self.path = path
-        self.newline = "\n"
-        if text is None:
-            text, self.newline = read_workflow(path)
-        self.text = text.replace("\r\n", "\n")
-        try:
-            self.root = yaml.compose(self.text)
-        except yaml.YAMLError as error:
-            raise RetrofitRefusal(f"{self.where(1)}: not valid YAML ({error}).") from None
-
-    def where(self, line: int) -> str:
-        return f".github/workflows/{self.path.name}:{line}"
-
-    def jobs(self) -> list[_Job]:
-        found = _get(self.root, "jobs")
-        if not found or not isinstance(found[1], yaml.MappingNode):
-            return []
-        return [_Job(k.value, k, v) for k, v in found[1].value if isinstance(v, yaml.MappingNode)]
-
-    def publishing_jobs(self) -> list[_Job]:
-        return [j for j in self.jobs() if j.upload_steps()]
-
-    def mentions_pypi_token(self) -> int:
-        """The first line that hands a PyPI-looking secret to something, or 0."""
-        for number, line in enumerate(self.text.splitlines(), 1):
-            stripped = line.split("#", 1)[0]
-            names = _SECRET.findall(stripped)
-            if any("PYPI" in n.upper() or "TWINE" in n.upper() for n in names) or re.search(
-                r"\bTWINE_PASSWORD\s*:", stripped
-            ):
-                return number
-        return 0
-
-
-_PUBLISHING: dict[tuple[str, tuple[tuple[str, int, int], ...]], list[Workflow]] = {}
-
-
-def publishing_workflows(root: Path) -> list[Workflow]:
-    """The workflows that upload to PyPI (parsed once per state of the workflow files)."""
-    files = workflow_files(root)
-    key = (str(root), tuple((f.name, f.lstat().st_mtime_ns, f.lstat().st_size) for f in files))
-    if key not in _PUBLISHING:
-        _PUBLISHING[key] = [w for w in map(Workflow, files) if w.publishing_jobs()]
-    return _PUBLISHING[key]
-
-
-def is_trusted(workflow: Workflow) -> bool:
-    """Already on Trusted Publishing: every upload is the action without a password, with id-token."""
-    for job in workflow.publishing_jobs():
-        for step in job.upload_steps():
-            with_node = step.get("with")
-            if not step.uses or (with_node is not None and _get(with_node, "password")):
-                return False
-        if not _has_id_token(job.get("permissions")) and not _has_id_token(
-            _get_root(workflow, "permissions")
-        ):
-            return False
-    return True
-
-
-def _get_root(workflow: Workflow, key: str) -> yaml.Node | None:
-    found = _get(workflow.root, key)
-    return found[1] if found else None
-
-
-def _has_id_token(node: yaml.Node | None) -> bool:
-    if isinstance(node, yaml.ScalarNode):
-        return node.value == "write-all"
-    return (
-        _scalar(_get(node, "id-token")[1]) == "write"
-        if node is not None and _get(node, "id-token")
-        else False
-    )
-
-
-def check(root: Path) -> str:
-    """Why the project's release cannot be retrofitted, or "" (nothing is written)."""
-    workflows = publishing_workflows(root)
-    for workflow in workflows:
-        if reason := writable_error(workflow.path):
-            return reason
-    if len(workflows) > 1:
-        names = ", ".join(f".github/workflows/{w.path.name}" for w in workflows)
-        return (
-            f"Two workflows publish to PyPI ({names}); PyPI trusts one workflow file per publisher. "
-            "Keep one (delete or stop the other from uploading), commit, and run copier again."
-        )
-    for workflow in map(Workflow, workflow_files(root)):
-        if not workflow.publishing_jobs() and (line := workflow.mentions_pypi_token()):
-            return (
-                f"{workflow.where(line)} hands a PyPI token to a step this template cannot read "
-                "(a custom script?). Replace that upload with `twine upload dist/*` or "
-                f"{PUBLISH_ACTION}, commit, and run copier again; or retrofit by hand (see README)."
-            )
-    for workflow in workflows:
-        try:
-            plan(
-                workflow,
-                environment="release",
-                project_name="x",
-                python_versions=["3.12"],
-                uses=lambda action: f"{action}@v0",
-                install="-e .",
-            )
-        except RetrofitRefusal as refusal:
-            return str(refusal)
-    return ""
+    job: Any
+    line: int
+    target: str  # "" for PyPI, else TestPyPI's upload URL
+    dist: str  # the folder the upload read, relative to the repository
+    condition: str
+    inputs: dict[str, str]
+    stops_later_uploads: bool
 
 
 # --- editing -------------------------------------------------------------------------------
-
-
-def _end(node: yaml.Node) -> int:
-    """The line index just after ``node``'s last line (PyYAML's end marks of block
-    collections point at the next token, so they are worked out from the last child)."""
-    if isinstance(node, yaml.ScalarNode):
-        if node.style in ("|", ">"):
-            return node.end_mark.line + (1 if node.end_mark.column > 0 else 0)
-        return node.end_mark.line + 1
-    if getattr(node, "flow_style", False) or not node.value:
-        return node.end_mark.line + 1
-    last = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
-    return max(_end(last), node.start_mark.line + 1)
-
-
-def _span(node: yaml.Node, lines: list[str]) -> tuple[int, int]:
-    """[first, last) line indexes of ``node``."""
-    return node.start_mark.line, _end(node)
 
 
 class _Edits:
@@ -360,46 +147,674 @@ def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-def _upload_target(workflow: Workflow, step: _Step, line_no: int, command: str) -> str:
+def _condition(node: Any) -> str:
+    text = scalar(node).strip()
+    match = re.fullmatch(r"\$\{\{\s*(.*?)\s*\}\}", text, re.DOTALL)
+    return match.group(1) if match else text
+
+
+def _upload_target(workflow: Any, step: Any, line_no: int, command: str) -> str:
     """The index an upload goes to: "" for PyPI, the TestPyPI URL, or a refusal."""
     url = ""
-    match = re.search(r"(?:--repository-url|--repository|-r|--repo)[ =](\S+)", command)
+    match = re.search(r"(?:--repository-url|--repository|--publish-url|-r|--repo)[ =](\S+)", command)
     if match:
         url = match.group(1).strip("'\"")
     env = step.get("env")
-    if env is not None and (found := _get(env, "TWINE_REPOSITORY_URL")):
-        url = _scalar(found[1])
+    if env is not None and (found := get(env, "TWINE_REPOSITORY_URL") or get(env, "UV_PUBLISH_URL")):
+        url = scalar(found[1])
     with_node = step.get("with")
     if with_node is not None and (
-        found := _get(with_node, "repository-url") or _get(with_node, "repository_url")
+        found := get(with_node, "repository-url") or get(with_node, "repository_url")
     ):
-        url = _scalar(found[1])
-    if not url or url in PYPI_UPLOAD_URLS or url == "pypi":
+        url = scalar(found[1])
+    if not url or url in _read.PYPI_UPLOAD_URLS or url == "pypi":
         return ""
     if url in {"testpypi", TESTPYPI_UPLOAD_URL, TESTPYPI_UPLOAD_URL.rstrip("/")}:
         return TESTPYPI_UPLOAD_URL
     raise RetrofitRefusal(
         f"{workflow.where(line_no)} uploads to {url}, not to PyPI: Trusted Publishing here is for PyPI "
-        "and TestPyPI. Leave this workflow as it is (answer retrofit=add, or move the private upload "
-        "to its own workflow), commit, and run copier again."
+        "and TestPyPI. Leave this workflow as it is (or move the private upload to its own "
+        "workflow), commit, and run copier again."
     )
 
 
-def _action_step(prefix: str, name: str, condition: str, uses: str, target: str) -> list[str]:
-    lines = [f"{prefix}- name: {name}"]
+def _dist_folder(command: str) -> str:
+    """The folder an upload command reads: twine's file arguments, else dist/."""
+    if re.search(r"\btwine\s+upload\b", command):
+        args = [a for a in command.split("upload", 1)[1].split() if not a.startswith("-")]
+        for arg in args:
+            folder = arg.strip("'\"").rsplit("/", 1)[0] if "/" in arg else ""
+            if folder and "$" not in folder:
+                return folder + "/"
+    return "dist/"
+
+
+def _working_directory(job: Any, step: Any) -> str:
+    wd = scalar(step.get("working-directory"))
+    if not wd:
+        defaults = job.get("defaults")
+        run = get(defaults, "run") if defaults is not None else None
+        found = get(run[1], "working-directory") if run else None
+        wd = scalar(found[1]) if found else ""
+    return "" if wd in ("", ".", "./") else wd.rstrip("/") + "/"
+
+
+def _artifact_step(
+    prefix: str, name: str, path: str, condition: str, uses: Callable[[str], str]
+) -> list[str]:
     inner = " " * (len(prefix) + 2)
+    lines = [f"{prefix}- name: Keep the distributions for the publish job"]
     if condition:
         lines.append(f"{inner}if: {condition}")
-    lines.append(f"{inner}uses: {uses}")
-    if target:
-        lines += [f"{inner}with:", f"{inner}  repository-url: {target}"]
+    lines += [
+        f"{inner}uses: {uses('actions/upload-artifact')}",
+        f"{inner}with:",
+        f"{inner}  name: {name}",
+        f"{inner}  path: {path}",
+        f"{inner}  if-no-files-found: error",
+    ]
     return lines
+
+
+def _artifact_name(job: Any) -> str:
+    base = f"python-distributions-{job.id}"
+    strategy = job.get("strategy")
+    if strategy is not None and get(strategy, "matrix"):
+        return base + "-${{ strategy.job-index }}"  # one artifact per matrix leg
+    return base
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def plan(workflow: Any, *, environment: str, project_name: str, uses: Callable[[str], str]) -> Plan:
+    """Work out the upgraded text of ``workflow``; raises RetrofitRefusal before any write."""
+    result = Plan(workflow.path, workflow.text, newline=workflow.newline)
+    if is_trusted(workflow):
+        return result
+    edits = _Edits(workflow.text)
+    uploads: list[_Upload] = []
+    comment = ""  # on the owner's environment line, which moves to the publish job
+    for job in workflow.publishing_jobs():
+        if _publishes_only(job):
+            # It builds nothing and runs no project code (it downloads what other jobs built, or
+            # an earlier retrofit made it): it becomes the Trusted Publishing job in place.
+            for step in job.upload_steps():
+                _strip_password(workflow, step, edits, result, uses)
+            _grant_in_place(workflow, job, edits, result, environment, project_name)
+            continue
+        found = [_plan_upload_step(workflow, job, step, edits, result) for step in job.upload_steps()]
+        folders = {u.dist for u in found if u}
+        if len(folders) > 1:
+            raise RetrofitRefusal(
+                f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} uploads from several folders "
+                f"({', '.join(sorted(folders))}); upload one folder, commit, and run copier again."
+            )
+        job_uploads = [u for u in found if u]
+        uploads += job_uploads
+        _plan_artifact(workflow, job, job_uploads, edits, result, uses)
+        _plan_token_lines(workflow, job, edits, result)
+        _remove_token_keys(job.get("env"), job.node, workflow, edits, result)
+        comment = _move_environment(workflow, job, edits, result) or comment
+    _remove_token_keys(_read.get_root(workflow, "env"), workflow.root, workflow, edits, result)
+    _plan_publish_jobs(workflow, uploads, edits, result, environment, project_name, uses, comment)
+    result.text = edits.apply()
+    result.secrets = sorted(set(result.secrets))
+    _check_result(workflow, result)
+    return result
+
+
+def _plan_upload_step(workflow: Any, job: Any, step: Any, edits: _Edits, result: Plan) -> _Upload | None:
+    """Take the upload out of ``step`` (the whole step, or its upload lines)."""
+    lines = edits.lines
+    start, end = span(step.node, lines)
+    condition = _condition(step.get("if"))
+    continues = scalar(step.get("continue-on-error")).lower() == "true"
+    if step.uses:
+        with_node = step.get("with")
+        inputs = {}
+        packages = "dist/"
+        if with_node is not None:
+            for key, value in with_node.value:
+                name = scalar(key)
+                if name in ("password", "user", "username"):
+                    result.secrets += SECRET.findall(scalar(value))
+                elif name in _KEPT_INPUTS:
+                    inputs[name] = scalar(value)
+                elif name in ("packages-dir", "packages_dir"):
+                    packages = scalar(value).rstrip("/") + "/"
+        target = _upload_target(workflow, step, step.line, "")
+        edits.replace(start, end, [])
+        result.changes.append(
+            f"{workflow.where(step.line)}: the upload ({step.uses.split('#')[0].strip()}) moved to its own job"
+        )
+        return _Upload(job, step.line, target, packages, condition, inputs, not continues)
+    run_node = step.get("run")
+    r_start, r_end = span(run_node, lines)
+    block = run_node.style in ("|", ">")
+    body = range(r_start + 1, r_end) if block else range(r_start, r_start + 1)
+    remaining, flow = 0, False
+    target, dist, inputs = "", "dist/", {}
+    line_edits: list[tuple[int, list[str]]] = []
+    for index in body:
+        command = lines[index].strip() if block else run_node.value.strip()
+        flow = flow or bool(_SHELL_FLOW.match(command))
+        if not command or command.startswith("#") or not _read.UPLOAD_ANYWHERE.search(command):
+            remaining += bool(command and not command.startswith("#"))
+            continue
+        if flow:
+            raise RetrofitRefusal(
+                f"{workflow.where(index + 1)}: the upload is inside shell control flow (if/for/case...); this "
+                "template will not guess which branch to keep. Move the upload to a line of its own outside "
+                "it, commit, and run copier again."
+            )
+        before, upload = _split_upload(command)
+        if upload is None:
+            raise RetrofitRefusal(
+                f"{workflow.where(index + 1)}: the upload is part of a longer shell command (a pipe, ||, or a "
+                "command after it); this template will not guess what to keep. Put the upload command on a "
+                "line of its own, commit, and run copier again."
+            )
+        target = _upload_target(workflow, step, index + 1, upload) or target
+        dist = _working_directory(job, step) + _dist_folder(upload)
+        if "--skip-existing" in upload:
+            inputs["skip-existing"] = "true"
+        result.secrets += SECRET.findall(upload)
+        keep = " && ".join(c for c in (before, _builds_too(upload)) if c)
+        remaining += bool(keep)
+        new = lines[index].replace(command if block else run_node.value.strip(), keep).rstrip("\n")
+        line_edits.append((index, [new] if keep else []))
+    env = step.get("env")
+    if isinstance(env, yaml.MappingNode):
+        result.secrets += [
+            n for k, v in env.value if scalar(k) in _TOKEN_ENV for n in SECRET.findall(scalar(v))
+        ]
+    if not remaining:
+        edits.replace(start, end, [])  # nothing else in the step: it goes, the artifact step takes its place
+    else:
+        for index, new_lines in line_edits:
+            edits.replace(index, index + 1, new_lines)
+        _remove_token_keys(env, step.node, workflow, edits, result)
+    result.changes.append(f"{workflow.where(step.line)}: the upload moved to its own job")
+    return _Upload(job, step.line, target, dist, condition, inputs, not continues)
+
+
+def _publishes_only(job: Any) -> bool:
+    """A Linux job whose every step downloads artifacts or uploads them with the publish action."""
+    runner = scalar(job.get("runs-on"))
+    return runner.startswith("ubuntu-") and all(
+        step.uses.startswith((PUBLISH_ACTION + "@", "actions/download-artifact@")) for step in job.steps
+    )
+
+
+def _grant_in_place(
+    workflow: Any, job: Any, edits: _Edits, result: Plan, environment: str, project_name: str
+) -> None:
+    """Environment and job-level `id-token: write` for a job that only publishes; the publish
+    action's ref moves to the pinned release (an old ref such as @master has no Trusted Publishing)."""
+    lines = edits.lines
+    where = workflow.where(job.key.start_mark.line + 1)
+    indent = _indent(lines[job.node.value[0][0].start_mark.line])
+    runs_on = get(job.node, "runs-on")
+    at = span(runs_on[1], lines)[1] if runs_on else job.key.start_mark.line + 1
+    new = []
+    if job.get("environment") is None:
+        new += [
+            f"{indent}environment:",
+            f"{indent}  name: {environment}",
+            f"{indent}  url: https://pypi.org/project/{project_name}/",
+        ]
+        result.changes.append(f"{where}: job {job.id} runs in environment {environment}")
+    permissions = get(job.node, "permissions")
+    grant = "id-token: write  # Trusted Publishing: only this job may request an upload token"
+    if permissions is None:
+        new += [f"{indent}permissions:", f"{indent}  {grant}"]
+    elif not _read.has_id_token(permissions[1]):
+        node = permissions[1]
+        if not isinstance(node, yaml.MappingNode):
+            raise RetrofitRefusal(
+                f"{workflow.where(permissions[0].start_mark.line + 1)}: job {job.id} has `permissions: "
+                f"{scalar(node)}`; list the permissions it needs instead, commit, and run copier again."
+            )
+        kept = [f"{indent}  {scalar(k)}: {scalar(v)}" for k, v in node.value if scalar(k) != "id-token"]
+        edits.replace(
+            permissions[0].start_mark.line,
+            span(node, lines)[1],
+            [f"{indent}permissions:", f"{indent}  {grant}", *kept],
+        )
+    if permissions is None or not _read.has_id_token(permissions[1]):
+        result.changes.append(f"{where}: job {job.id} may request an OIDC token (id-token: write)")
+    if new:
+        edits.insert(at, new)
+
+
+def _strip_password(
+    workflow: Any, step: Any, edits: _Edits, result: Plan, uses: Callable[[str], str] | None = None
+) -> None:
+    if uses is not None:
+        _pin_publish_action(workflow, step, edits, result, uses)
+    with_node = step.get("with")
+    if not isinstance(with_node, yaml.MappingNode):
+        return
+    tokens = [(k, v) for k, v in with_node.value if scalar(k) in ("user", "password", "username")]
+    if not tokens:
+        return
+    for _, value in tokens:
+        result.secrets += SECRET.findall(scalar(value))
+    if len(tokens) == len(with_node.value):
+        key = next(k for k, v in step.node.value if v is with_node)
+        edits.replace(key.start_mark.line, span(with_node, edits.lines)[1], [])
+    else:
+        for key, value in tokens:
+            edits.replace(key.start_mark.line, max(key.start_mark.line + 1, span(value, edits.lines)[1]), [])
+    result.changes.append(f"{workflow.where(step.line)}: {PUBLISH_ACTION} uses no password any more")
+
+
+def _pin_publish_action(
+    workflow: Any, step: Any, edits: _Edits, result: Plan, uses: Callable[[str], str]
+) -> None:
+    """An upload step of the publish action on another ref than the pinned one moves to it."""
+    node = step.get("uses")
+    pinned = uses(PUBLISH_ACTION)
+    if node is None or step.uses.split("#")[0].strip() == pinned.split("#")[0].strip():
+        return
+    line = edits.lines[node.start_mark.line]
+    old = step.uses
+    if old not in line:
+        return
+    edits.replace(node.start_mark.line, node.start_mark.line + 1, [line.replace(old, pinned, 1).rstrip("\n")])
+    result.changes.append(f"{workflow.where(step.line)}: {old.split('#')[0].strip()} -> {pinned}")
+
+
+def _split_upload(command: str) -> tuple[str, str | None]:
+    """(what runs before the upload, the upload) of one shell line, cut at the last `&&` or
+    `;`; (line, None) when the upload is not the line's last command or a pipe is involved."""
+    command = command.rstrip().removesuffix(";").rstrip()
+    if "||" in command or re.search(r"(?<!\|)\|(?!\|)", command):
+        return command, None
+    separators = list(re.finditer(r"\s*(?:&&|;)\s*", command))
+    cut = separators[-1] if separators else None
+    before, upload = (command[: cut.start()], command[cut.end() :]) if cut else ("", command)
+    if _read.UPLOAD_ANYWHERE.search(before) or not _read.UPLOAD.match(upload):
+        return command, None
+    return before, upload
+
+
+def _builds_too(command: str) -> str:
+    """The build a publishing command also did, to keep when its upload is replaced."""
+    if re.search(r"poetry\s+publish\b.*--build\b", command):
+        return "poetry build"
+    if re.search(r"flit\s+publish\b", command):
+        return "flit build"
+    if re.search(r"pdm\s+publish\b", command) and "--no-build" not in command:
+        return "pdm build"
+    return ""
+
+
+def _plan_artifact(
+    workflow: Any, job: Any, uploads: list[_Upload], edits: _Edits, result: Plan, uses: Callable[[str], str]
+) -> None:
+    """The owner's job keeps what it built as an artifact, where its first upload was."""
+    if not uploads:
+        return
+    first = min(uploads, key=lambda u: u.line)
+    step = next(s for s in job.steps if s.line == first.line)
+    lines = edits.lines
+    start, end = span(step.node, lines)
+    dash = (
+        lines[start].index("-") if lines[start].lstrip().startswith("-") else step.node.start_mark.column - 2
+    )
+    conditions = {u.condition for u in uploads}
+    condition = conditions.pop() if len(conditions) == 1 else ""
+    edits.insert(end, _artifact_step(lines[start][:dash], _artifact_name(job), first.dist, condition, uses))
+    result.changes.append(
+        f"{workflow.where(step.line)}: job {job.id} keeps {first.dist} as the artifact {_artifact_name(job)}"
+    )
+
+
+def _plan_token_lines(workflow: Any, job: Any, edits: _Edits, result: Plan) -> None:
+    """`poetry config pypi-token.pypi ...`: a token handed to a tool's configuration goes too."""
+    for step in job.steps:
+        run_node = step.get("run")
+        if run_node is None:
+            continue
+        r_start, r_end = span(run_node, edits.lines)
+        for index in range(r_start, r_end):
+            line = edits.lines[index]
+            command = line.split("run:", 1)[1] if index == r_start and "run:" in line else line
+            if _TOKEN_CONFIG.match(command):
+                result.secrets += SECRET.findall(command)
+                edits.replace(index, index + 1, [])
+                result.changes.append(f"{workflow.where(index + 1)}: removed the token configuration")
+
+
+def _remove_token_keys(env: Any, parent: Any, workflow: Any, edits: _Edits, result: Plan) -> None:
+    if not isinstance(env, yaml.MappingNode) or not isinstance(parent, yaml.MappingNode):
+        return
+    lines = edits.lines
+    tokens = [(k, v) for k, v in env.value if scalar(k) in _TOKEN_ENV]
+    if not tokens:
+        return
+    for _, v in tokens:
+        result.secrets += SECRET.findall(scalar(v))
+    if len(tokens) == len(env.value):
+        env_key = next(k for k, v in parent.value if v is env)
+        edits.replace(env_key.start_mark.line, span(env, lines)[1], [])
+    else:
+        for k, v in tokens:
+            edits.replace(k.start_mark.line, max(k.start_mark.line + 1, span(v, lines)[1]), [])
+    names = ", ".join(scalar(k) for k, _ in tokens)
+    change = f"{workflow.where(env.start_mark.line)}: removed the token variables {names}"
+    if change not in result.changes:
+        result.changes.append(change)
+
+
+def _move_environment(workflow: Any, job: Any, edits: _Edits, result: Plan) -> str:
+    """The owner's environment gated the upload: it moves to the new publish job. Returns the
+    comments written on its lines, which move with it."""
+    found = get(job.node, "environment")
+    if found is None:
+        return ""
+    key, node = found
+    first, last = key.start_mark.line, max(key.start_mark.line + 1, span(node, edits.lines)[1])
+    comments = [line.split("#", 1)[1].strip() for line in edits.lines[first:last] if " #" in line]
+    edits.replace(first, last, [])
+    result.changes.append(
+        f"{workflow.where(first + 1)}: the environment moved from job {job.id} to the publish job"
+    )
+    return "; ".join(comments)
+
+
+# --- the new publish jobs ---------------------------------------------------------------------
+
+
+def _triggers(workflow: Any) -> set[str]:
+    found = get(workflow.root, "on")
+    if found is None:
+        return set()
+    node = found[1]
+    if isinstance(node, yaml.ScalarNode):
+        return {node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return {scalar(n) for n in node.value}
+    triggers = set()
+    for key, value in node.value:
+        name = scalar(key)
+        if (
+            name == "push"
+            and isinstance(value, yaml.MappingNode)
+            and get(value, "tags")
+            and not (get(value, "branches") or get(value, "branches-ignore"))
+        ):
+            name = "push-tags"
+        triggers.add(name)
+    return triggers
+
+
+def _conjuncts(condition: str) -> list[str]:
+    """The parts of ``a && b && c`` at the top level (not inside parentheses or quotes)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(condition):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and condition.startswith("&&", i):
+            parts.append(condition[start:i].strip())
+            start = i + 2
+    parts.append(condition[start:].strip())
+    return [p for p in parts if p]
+
+
+def _job_condition(workflow: Any, upload: _Upload) -> str:
+    """The publish job's `if:`: the owner job's own condition, and the parts of the upload's
+    that a separate job can evaluate (the event, inputs, vars). The parts that read what
+    only the building job knows (a matrix leg, a step's output) stay on its artifact step,
+    so only that leg's files reach the publish job. Refused where nothing about the event
+    is left and the workflow runs for more than releases."""
+    parts = []
+    job_condition = _condition(upload.job.get("if"))
+    if job_condition:
+        parts.append(job_condition)
+    for part in _conjuncts(upload.condition):
+        if not set(_ANY_CONTEXT.findall(part)) - {"github", "inputs", "vars", "needs"}:
+            parts.append(part)
+    broad = _triggers(workflow) - {"release", "workflow_dispatch", "push-tags"}
+    if upload.condition and not parts and broad:
+        raise RetrofitRefusal(
+            f"{workflow.where(upload.line)}: the upload runs only `if: {upload.condition}`, which reads what only "
+            "the job that builds knows, and the workflow also runs for more than releases: a separate publish "
+            "job could not tell when to run. Add the event to the condition (for example "
+            "startsWith(github.ref, 'refs/tags/')), commit, and run copier again."
+        )
+    if len(parts) > 1:
+        return " && ".join(f"({p})" if "||" in p else p for p in parts)
+    return parts[0] if parts else ""
+
+
+def _gates(workflow: Any, job: Any) -> list[str]:
+    """The jobs the new publish job needs besides the building one: the tests, where the
+    workflow runs them and the building job does not already wait for them."""
+    jobs = {j.id: j for j in workflow.jobs()}
+
+    def upstream(j: Any) -> Iterator[Any]:
+        seen, todo = set(), list(j.needs())
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in jobs:
+                continue
+            seen.add(name)
+            yield jobs[name]
+            todo += jobs[name].needs()
+
+    if job.runs_tests() or any(u.runs_tests() for u in upstream(job)):
+        return []
+    testers = [j for j in jobs.values() if j.runs_tests() and j is not job and job not in upstream(j)]
+    return [testers[0].id] if testers else []
+
+
+def _plan_publish_jobs(
+    workflow: Any,
+    uploads: list[_Upload],
+    edits: _Edits,
+    result: Plan,
+    environment: str,
+    project_name: str,
+    uses: Callable[[str], str],
+    comment: str = "",
+) -> None:
+    if not uploads:
+        return
+    jobs = workflow.jobs()
+    taken = {j.id for j in jobs}
+    last = jobs[-1]
+    indent = _indent(edits.lines[last.key.start_mark.line])
+    at = span(last.node, edits.lines)[1]
+    new: list[str] = []
+    by_target: dict[str, list[_Upload]] = {}
+    for upload in uploads:
+        by_target.setdefault(upload.target, []).append(upload)
+    ids: dict[str, str] = {}
+    for target in sorted(by_target, key=lambda t: t != TESTPYPI_UPLOAD_URL):  # TestPyPI first
+        group = by_target[target]
+        base = "publish-to-testpypi" if target else "publish-to-pypi"
+        job_id = base if base not in taken else f"{base}-trusted"
+        ids[target] = job_id
+        builders = list(dict.fromkeys(u.job.id for u in group))
+        gates = list(dict.fromkeys(g for u in group for g in _gates(workflow, u.job)))
+        needs = [*builders, *gates]
+        # A TestPyPI upload that ran before the PyPI one in the same job, and could fail it, still does.
+        if not target and TESTPYPI_UPLOAD_URL in by_target:
+            test_uploads = by_target[TESTPYPI_UPLOAD_URL]
+            if any(
+                t.job is u.job and t.line < u.line and t.stops_later_uploads
+                for t in test_uploads
+                for u in group
+            ):
+                needs.append(ids[TESTPYPI_UPLOAD_URL])
+        conditions = list(dict.fromkeys(_job_condition(workflow, u) for u in group))
+        condition = conditions[0] if len(conditions) == 1 else " || ".join(f"({c})" for c in conditions if c)
+        inputs = {k: v for u in group for k, v in u.inputs.items()}
+        env_name = environment if not target else "testpypi"
+        site = "https://test.pypi.org" if target else "https://pypi.org"
+        new += _publish_job_lines(
+            indent,
+            job_id,
+            needs,
+            condition,
+            f"{env_name}  # {comment}" if comment and not target else env_name,
+            f"{site}/project/{project_name}/",
+            target,
+            inputs,
+            builders,
+            uses,
+        )
+        result.changes.append(
+            f"{workflow.where(at + 1)}: added job {job_id}: it alone may request an OIDC token, in environment "
+            f"{env_name}, and uploads what {', '.join(builders)} built"
+        )
+        if not gates and not any(_gates_already(workflow, u.job) for u in group):
+            result.notes.append(
+                f"No tests gate {job_id}: no job of {workflow.path.name} runs tests, so nothing stops a release "
+                "whose tests fail. Add the test job to this workflow and list it under the publish job's needs."
+            )
+        if target:
+            result.testpypi = True
+    edits.insert(at, new)
+
+
+def _gates_already(workflow: Any, job: Any) -> bool:
+    jobs = {j.id: j for j in workflow.jobs()}
+    todo, seen = [job.id], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in jobs:
+            continue
+        seen.add(name)
+        if jobs[name].runs_tests():
+            return True
+        todo += jobs[name].needs()
+    return False
+
+
+def _publish_job_lines(
+    indent: str,
+    job_id: str,
+    needs: list[str],
+    condition: str,
+    environment: str,
+    url: str,
+    target: str,
+    inputs: dict[str, str],
+    builders: list[str],
+    uses: Callable[[str], str],
+) -> list[str]:
+    body, step = indent + "  ", indent + "    "
+    pattern = f"python-distributions-{builders[0]}*" if len(builders) == 1 else "python-distributions-*"
+    lines = [
+        "",
+        f"{indent}{job_id}:",
+        f"{body}name: Publish to {'TestPyPI' if target else 'PyPI'} (Trusted Publishing)",
+        f"{body}needs: [{', '.join(needs)}]",
+    ]
+    if condition:
+        lines.append(f"{body}if: {condition}")
+    lines += [
+        f"{body}runs-on: ubuntu-latest",
+        f"{body}timeout-minutes: 10",
+        f"{body}environment:",
+        f"{body}  name: {environment}",
+        f"{body}  url: {url}",
+        f"{body}permissions:",
+        f"{body}  id-token: write  # Trusted Publishing: only this job may request an upload token",
+        f"{body}steps:",
+        f"{step}- name: Download the distributions",
+        f"{step}  uses: {uses('actions/download-artifact')}",
+        f"{step}  with:",
+        f"{step}    pattern: {pattern}",
+        f"{step}    path: dist/",
+        f"{step}    merge-multiple: true",
+        f"{step}- name: Publish to {'TestPyPI' if target else 'PyPI'}",
+        f"{step}  uses: {uses(PUBLISH_ACTION)}",
+    ]
+    with_lines = [f"{step}    repository-url: {target}"] if target else []
+    with_lines += [f"{step}    {k}: {v}" for k, v in inputs.items()]
+    if with_lines:
+        lines += [f"{step}  with:", *with_lines]
+    return lines
+
+
+def _check_result(workflow: Any, result: Plan) -> None:
+    """The new text must be valid YAML in which every upload is a Trusted Publishing job."""
+    try:
+        after = Workflow(workflow.path, result.text)
+    except RetrofitRefusal:  # pragma: no cover - a bug here must never reach a user's file
+        raise RetrofitRefusal(f"{workflow.where(1)}: the upgrade would not be valid YAML.") from None
+    for job in after.publishing_jobs():
+        if job.get("environment") is None or not _read.has_id_token(job.get("permissions")):
+            raise RetrofitRefusal(  # pragma: no cover - as above
+                f"{workflow.where(job.key.start_mark.line + 1)}: an upload is left outside a Trusted "
+                "Publishing job; retrofit this workflow by hand (see the README)."
+            )
+    if after.mentions_pypi_token():
+        line = after.mentions_pypi_token()
+        raise RetrofitRefusal(
+            f"{workflow.where(line)}: a PyPI token still reaches this workflow after the upload moved; remove "
+            "it (or tell us how it is used), commit, and run copier again."
+        )
+
+
+# --- before anything is written -------------------------------------------------------------
+
+
+def check(root: Path) -> str:
+    """Why the project's release cannot be retrofitted, or "" (nothing is written)."""
+    workflows = publishing_workflows(root)
+    for workflow in workflows:
+        if reason := _read.writable_error(workflow.path):
+            return reason
+    if len(workflows) > 1:
+        names = ", ".join(f".github/workflows/{w.path.name}" for w in workflows)
+        return (
+            f"Two workflows publish to PyPI ({names}); PyPI trusts one workflow file per publisher. "
+            "Keep one (delete or stop the other from uploading), commit, and run copier again."
+        )
+    for workflow in map(Workflow, workflow_files(root)):
+        if not workflow.publishing_jobs() and (line := workflow.mentions_pypi_token()):
+            return (
+                f"{workflow.where(line)} hands a PyPI token to a step this template cannot read "
+                "(a custom script?). Replace that upload with `twine upload dist/*` or "
+                f"{PUBLISH_ACTION}, commit, and run copier again; or retrofit by hand (see README)."
+            )
+    for workflow in workflows:
+        try:
+            plan(workflow, environment="release", project_name="x", uses=lambda action: f"{action}@v0")
+        except RetrofitRefusal as refusal:
+            return str(refusal)
+    return ""
+
+
+def upgrade(root: Path, **kwargs: Any) -> Plan | None:
+    """Plan the upgrade of the project's publishing workflow (None when there is none)."""
+    if reason := check(root):
+        raise RetrofitRefusal(reason)
+    workflows = publishing_workflows(root)
+    if not workflows:
+        return None
+    return plan(workflows[0], **kwargs)
+
+
+# --- the template's own publish.yml for a project that does not publish yet (retrofit=add) ---
 
 
 def test_job_lines(
     job_id: str, indent: str, python_versions: list[str], install: str, uses: Callable[[str], str]
 ) -> list[str]:
-    """A job that runs the tests over the Python matrix (for a workflow that has none)."""
+    """A job that runs the tests over the Python matrix."""
     body, step = indent + "  ", indent + "    "
     versions = ", ".join(f'"{v}"' for v in python_versions)
     return [
@@ -426,362 +841,3 @@ def test_job_lines(
         f"{step}  run: python -m pytest",
         "",
     ]
-
-
-def plan(
-    workflow: Workflow,
-    *,
-    environment: str,
-    project_name: str,
-    python_versions: list[str],
-    uses: Callable[[str], str],
-    install: str,
-) -> Plan:
-    """Work out the upgraded text of ``workflow``; raises RetrofitRefusal before any write."""
-    result = Plan(workflow.path, workflow.text, newline=workflow.newline)
-    if is_trusted(workflow):
-        return result
-    edits = _Edits(workflow.text)
-    lines = edits.lines
-    jobs = workflow.jobs()
-    job_ids = {j.id for j in jobs}
-    publishing = workflow.publishing_jobs()
-    all_runs = "\n".join(s.run for j in publishing for s in j.steps)
-
-    keeps_twine = bool(re.search(r"\btwine[ \t]+(?!upload\b)\w", all_runs))
-    for job in publishing:
-        has_checkout = any(s.uses.startswith("actions/checkout@") for s in job.steps)
-        job_runs = "\n".join(s.run for s in job.steps)
-        installs_build = bool(re.search(r"\bpip3?\s+install\b.*\b(build|twine)\b", job_runs))
-        for step in job.upload_steps():
-            _plan_upload_step(workflow, job, step, edits, result, uses)
-        # python setup.py sdist bdist_wheel -> python -m build; twine is no longer needed.
-        for step in job.steps:
-            run_node = step.get("run")
-            if run_node is None:
-                continue
-            start, end = _span(run_node, lines)
-            for index in range(start, end):
-                line = lines[index]
-                if _SETUP_PY_BUILD.search(line):
-                    command = (
-                        "python -m build "
-                        if installs_build
-                        else "python -m pip install build && python -m build "
-                    )
-                    edits.replace(index, index + 1, [_SETUP_PY_BUILD.sub(command, line).rstrip()])
-                    result.changes.append(
-                        f"{workflow.where(index + 1)}: python setup.py sdist bdist_wheel -> python -m build"
-                    )
-                elif re.search(r"\bpip3?\s+install\b", line) and re.search(r"\btwine\b", line):
-                    stripped = line.rstrip("\n")
-                    if keeps_twine:
-                        new = stripped if re.search(r"\bbuild\b", stripped) else stripped + " build"
-                    elif re.search(r"\bbuild\b", stripped):
-                        new = re.sub(r"\s+twine\b", "", stripped)
-                    else:
-                        new = re.sub(r"\btwine\b", "build", stripped)
-                    if new != stripped:
-                        edits.replace(index, index + 1, [new])
-                        result.changes.append(
-                            f"{workflow.where(index + 1)}: installs build (twine is not needed)"
-                        )
-        _plan_job_env(workflow, job, edits, result)
-        _plan_environment_and_permissions(
-            workflow, job, edits, result, environment, project_name, has_checkout
-        )
-        _plan_needs(workflow, job, jobs, job_ids, edits, result, python_versions, uses, install)
-    _plan_token_env(workflow, _get_root(workflow, "env"), edits, result)
-    result.text = edits.apply()
-    result.secrets = sorted(set(result.secrets))
-    try:
-        yaml.safe_load(result.text)
-    except yaml.YAMLError as error:  # pragma: no cover - a bug here must never reach a user's file
-        raise RetrofitRefusal(
-            f"{workflow.where(1)}: the upgrade would not be valid YAML ({error})."
-        ) from None
-    return result
-
-
-def _plan_upload_step(
-    workflow: Workflow, job: _Job, step: _Step, edits: _Edits, result: Plan, uses: Callable[[str], str]
-) -> None:
-    lines = edits.lines
-    start, end = _span(step.node, lines)
-    dash = (
-        lines[start].index("-") if lines[start].lstrip().startswith("-") else step.node.start_mark.column - 2
-    )
-    prefix = lines[start][:dash]
-    if step.uses:
-        target = _upload_target(workflow, step, step.line, "")
-        with_node = step.get("with")
-        if with_node is None:
-            return
-        removed = []
-        for key in ("user", "password", "username"):
-            found = _get(with_node, key)
-            if found:
-                k_start = found[0].start_mark.line
-                removed.append(
-                    (k_start, _span(found[1], lines)[1] if found[1].end_mark.line > k_start else k_start + 1)
-                )
-                result.secrets += _SECRET.findall(_scalar(found[1]))
-        if not removed:
-            return
-        remaining = [k for k, _ in with_node.value if _scalar(k) not in ("user", "password", "username")]
-        if not remaining:
-            with_key = next(k for k, v in step.node.value if v is with_node)
-            edits.replace(with_key.start_mark.line, _span(with_node, lines)[1], [])
-        else:
-            for a, b in removed:
-                edits.replace(a, b, [])
-        result.changes.append(f"{workflow.where(step.line)}: {PUBLISH_ACTION} uses no password any more")
-        return
-    # A run: step. Which of its lines upload?
-    run_node = step.get("run")
-    assert run_node is not None
-    r_start, r_end = _span(run_node, lines)
-    block = run_node.style in ("|", ">")
-    body = range(r_start + 1, r_end) if block else range(r_start, r_start + 1)
-    upload_lines, other_lines = [], []
-    target = ""
-    builds: dict[int, str] = {}
-    for index in body:
-        command = lines[index].strip() if block else run_node.value.strip()
-        if not command or command.startswith("#"):
-            continue
-        if _UPLOAD_ANYWHERE.search(command):
-            if not _UPLOAD.match(command) or re.search(r"&&|\|\||;|\|", command):
-                raise RetrofitRefusal(
-                    f"{workflow.where(index + 1)}: the upload is part of a longer shell command this template "
-                    f"cannot rewrite safely. Put `twine upload dist/*` on a line of its own, commit, and run copier again."
-                )
-            target = _upload_target(workflow, step, index + 1, command) or target
-            result.secrets += _SECRET.findall(command)
-            upload_lines.append(index)
-            if build := _builds_too(command):  # e.g. poetry publish --build: keep the build
-                builds[index] = build
-        else:
-            other_lines.append(index)
-    env = step.get("env")
-    if env is not None:
-        result.secrets += [
-            n for k, v in env.value if _scalar(k) in _TOKEN_ENV for n in _SECRET.findall(_scalar(v))
-        ]
-    name = _scalar(step.get("name")) or "Publish to PyPI"
-    condition = _scalar(step.get("if"))
-    action = _action_step(
-        prefix,
-        name if not (other_lines or builds) else "Publish to PyPI",
-        condition,
-        uses(PUBLISH_ACTION),
-        target,
-    )
-    if not other_lines and not builds:
-        edits.replace(start, end, action)
-        result.changes.append(
-            f"{workflow.where(step.line)}: the token upload is now {PUBLISH_ACTION} (no token)"
-        )
-        return
-    for index in upload_lines:
-        if index in builds:
-            if block:
-                edits.replace(index, index + 1, [_indent(lines[index]) + builds[index]])
-            else:
-                edits.replace(
-                    index,
-                    index + 1,
-                    [lines[index].replace(run_node.value.strip(), builds[index]).rstrip("\n")],
-                )
-        else:
-            edits.replace(index, index + 1, [])
-    if env is not None:
-        _remove_token_keys(env, edits, result, workflow, step_level=True, parent=step.node)
-    edits.insert(end, action)
-    result.changes.append(
-        f"{workflow.where(upload_lines[0] + 1)}: the token upload moved to a new {PUBLISH_ACTION} step (no token)"
-    )
-
-
-def _builds_too(command: str) -> str:
-    """The build a publishing command also did, to keep when its upload is replaced."""
-    if re.match(r"poetry\s+publish\b.*--build\b", command):
-        return "poetry build"
-    if re.match(r"flit\s+publish\b", command):
-        return "flit build"
-    if re.match(r"pdm\s+publish\b", command) and "--no-build" not in command:
-        return "pdm build"
-    return ""
-
-
-def _remove_token_keys(
-    env: yaml.Node,
-    edits: _Edits,
-    result: Plan,
-    workflow: Workflow,
-    *,
-    step_level: bool,
-    parent: yaml.MappingNode,
-) -> None:
-    if not isinstance(env, yaml.MappingNode):
-        return
-    lines = edits.lines
-    tokens = [(k, v) for k, v in env.value if _scalar(k) in _TOKEN_ENV]
-    if not tokens:
-        return
-    for _, v in tokens:
-        result.secrets += _SECRET.findall(_scalar(v))
-    if len(tokens) == len(env.value):
-        env_key = next(k for k, v in parent.value if v is env)
-        edits.replace(env_key.start_mark.line, _span(env, lines)[1], [])
-    else:
-        for k, v in tokens:
-            edits.replace(k.start_mark.line, max(k.start_mark.line + 1, _span(v, lines)[1]), [])
-    names = ", ".join(_scalar(k) for k, _ in tokens)
-    result.changes.append(f"{workflow.where(env.start_mark.line)}: removed the token variables {names}")
-
-
-def _plan_job_env(workflow: Workflow, job: _Job, edits: _Edits, result: Plan) -> None:
-    env = job.get("env")
-    if env is not None:
-        _remove_token_keys(env, edits, result, workflow, step_level=False, parent=job.node)
-
-
-def _plan_token_env(workflow: Workflow, env: yaml.Node | None, edits: _Edits, result: Plan) -> None:
-    if env is not None and isinstance(workflow.root, yaml.MappingNode):
-        _remove_token_keys(env, edits, result, workflow, step_level=False, parent=workflow.root)
-
-
-def _body_indent(job: _Job, lines: list[str]) -> str:
-    first_key = job.node.value[0][0]
-    return _indent(lines[first_key.start_mark.line])
-
-
-def _plan_environment_and_permissions(
-    workflow: Workflow,
-    job: _Job,
-    edits: _Edits,
-    result: Plan,
-    environment: str,
-    project_name: str,
-    has_checkout: bool,
-) -> None:
-    lines = edits.lines
-    indent = _body_indent(job, lines)
-    runs_on = _get(job.node, "runs-on")
-    at = _span(runs_on[1], lines)[1] if runs_on else job.key.start_mark.line + 1
-    new: list[str] = []
-    if job.get("environment") is None:
-        new += [
-            f"{indent}environment:",
-            f"{indent}  name: {environment}",
-            f"{indent}  url: https://pypi.org/project/{project_name}/",
-        ]
-        result.changes.append(
-            f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} runs in environment {environment}"
-        )
-    permissions = _get(job.node, "permissions")
-    grant = ["id-token: write  # Trusted Publishing: PyPI's short-lived token"]
-    if has_checkout:
-        grant.append("contents: read  # check out the code")
-    if permissions is None:
-        new += [f"{indent}permissions:", *(f"{indent}  {g}" for g in grant)]
-        result.changes.append(
-            f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} may request an OIDC token (id-token: write)"
-        )
-    elif not _has_id_token(permissions[1]):
-        node = permissions[1]
-        if isinstance(node, yaml.MappingNode) and node.flow_style is False and node.value:
-            child = _indent(lines[node.value[0][0].start_mark.line])
-            edits.insert(permissions[0].start_mark.line + 1, [f"{child}{grant[0]}"])
-        elif isinstance(node, yaml.MappingNode):  # {} or {contents: read}
-            existing = [
-                f"{indent}  {_scalar(k)}: {_scalar(v)}" for k, v in node.value if _scalar(k) != "id-token"
-            ]
-            edits.replace(
-                permissions[0].start_mark.line,
-                permissions[0].start_mark.line + 1,
-                [f"{indent}permissions:", f"{indent}  {grant[0]}", *existing],
-            )
-        else:
-            raise RetrofitRefusal(
-                f"{workflow.where(permissions[0].start_mark.line + 1)}: job {job.id} has "
-                f"`permissions: {_scalar(node)}`; list the permissions it needs instead, commit, and run copier again."
-            )
-        result.changes.append(
-            f"{workflow.where(permissions[0].start_mark.line + 1)}: job {job.id} may request an OIDC token (id-token: write)"
-        )
-    if new:
-        edits.insert(at, new)
-
-
-def _plan_needs(
-    workflow: Workflow,
-    job: _Job,
-    jobs: list[_Job],
-    job_ids: set[str],
-    edits: _Edits,
-    result: Plan,
-    python_versions: list[str],
-    uses: Callable[[str], str],
-    install: str,
-) -> None:
-    lines = edits.lines
-    by_id = {j.id: j for j in jobs}
-
-    def upstream(j: _Job) -> Iterator[_Job]:
-        seen, todo = set(), list(j.needs())
-        while todo:
-            name = todo.pop()
-            if name in seen or name not in by_id:
-                continue
-            seen.add(name)
-            yield by_id[name]
-            todo += by_id[name].needs()
-
-    if job.runs_tests() or any(u.runs_tests() for u in upstream(job)):
-        return
-    testers = [
-        j for j in jobs if j.runs_tests() and j is not job and job.id not in [u.id for u in upstream(j)]
-    ]
-    if testers:
-        test_id = testers[0].id
-    else:
-        test_id = next(n for n in ("test", "tests", "test-before-publish", "pytest") if n not in job_ids)
-        key_line = job.key.start_mark.line
-        edits.insert(
-            key_line, test_job_lines(test_id, _indent(lines[key_line]), python_versions, install, uses)
-        )
-        result.changes.append(
-            f"{workflow.where(key_line + 1)}: added job {test_id}: the tests on Python "
-            f"{', '.join(python_versions)}"
-        )
-    indent = _body_indent(job, lines)
-    found = _get(job.node, "needs")
-    if found is None:
-        edits.insert(job.key.start_mark.line + 1, [f"{indent}needs: {test_id}"])
-    else:
-        key, node = found
-        if isinstance(node, yaml.SequenceNode) and not node.flow_style:
-            item_line = lines[node.value[0].start_mark.line]
-            edits.insert(_span(node, lines)[1], [f"{_indent(item_line)}- {test_id}"])
-        else:
-            names = [*job.needs(), test_id]
-            edits.replace(
-                key.start_mark.line,
-                _span(node, lines)[1]
-                if node.end_mark.line > key.start_mark.line
-                else key.start_mark.line + 1,
-                [f"{indent}needs: [{', '.join(names)}]"],
-            )
-    result.changes.append(f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} needs {test_id}")
-
-
-def upgrade(root: Path, **kwargs: Any) -> Plan | None:
-    """Plan the upgrade of the project's publishing workflow (None when there is none)."""
-    if reason := check(root):
-        raise RetrofitRefusal(reason)
-    workflows = publishing_workflows(root)
-    if not workflows:
-        return None
-    return plan(workflows[0], **kwargs)

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "extensions"))
 
 import yaml
 from _migration import Refusal, run
-from existing import install_args
+
 from retrofit import RetrofitRefusal, read_workflow, upgrade
 
 PINS = Path(__file__).resolve().parents[1] / "extensions" / "actions.yml"
@@ -26,9 +26,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--environment", required=True)
     parser.add_argument("--project-name", required=True)
-    parser.add_argument(
-        "--python-versions", required=True, help="comma-separated, for a test job if one is added"
-    )
     parser.add_argument("--pin-actions", choices=["true", "false", "True", "False"], default="true")
     args = parser.parse_args()
     pins = yaml.safe_load(PINS.read_text(encoding="utf-8"))
@@ -45,9 +42,7 @@ def main() -> int:
                 root,
                 environment=args.environment,
                 project_name=args.project_name,
-                python_versions=args.python_versions.split(","),
                 uses=uses,
-                install=install_args(root),
             )
         except RetrofitRefusal as refusal:
             raise Refusal(str(refusal)) from None
@@ -55,7 +50,11 @@ def main() -> int:
             return []
         # The file's own line ends: a CRLF workflow stays CRLF, so the diff shows only the change.
         plan.path.write_text(plan.text, encoding="utf-8", newline=plan.newline)
-        return [*plan.changes, *(f"secret no longer used: {name}" for name in plan.secrets)]
+        return [
+            *plan.changes,
+            *(f"secret no longer used: {name}" for name in plan.secrets),
+            *(f"NOTE: {note}" for note in plan.notes),
+        ]
 
     return run("retrofit", migrate)
 

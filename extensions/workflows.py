@@ -1,0 +1,258 @@
+"""Reading an existing project's GitHub workflows: which ones upload to PyPI, and how.
+
+The first step of a retrofit (read -> plan -> write): extensions/retrofit.py plans the
+edits from what this module reads. Workflows are read only when they are regular UTF-8
+files of bounded size inside the project; anything else raises ``RetrofitRefusal``
+naming the file, before anything is written. Standard library and PyYAML only.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
+PYPI_UPLOAD_URLS = {
+    "https://upload.pypi.org/legacy/",
+    "https://upload.pypi.org/legacy",
+    "https://pypi.org/legacy/",
+}
+TESTPYPI_UPLOAD_URL = "https://test.pypi.org/legacy/"
+# A command that uploads, at the start of a shell line: twine, or a tool's publish command,
+# run directly or through python -m, uv run / uvx, pipx run.
+_RUNNER = r"(?:(?:python3?\s+-m|uv\s+run(?:\s+--?[\w-]+(?:[ =][^\s-]\S*)?)*|uvx|pipx\s+run)\s+)?"
+UPLOAD = re.compile(_RUNNER + r"(?:twine\s+upload\b|(?:poetry|hatch|uv|flit|pdm)\s+publish\b)")
+UPLOAD_ANYWHERE = re.compile(r"\btwine\s+upload\b|\b(?:poetry|hatch|uv|flit|pdm)\s+publish\b")
+SECRET = re.compile(r"\$\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}")
+_TESTS = re.compile(
+    r"pytest|unittest|\b(?:tox|nox)\b|\bhatch (?:test|run\b.*\btests?\b)|\bmake test\b|\bjust test\b|CIBW_TEST_COMMAND"
+)
+
+
+class RetrofitRefusal(Exception):
+    """The workflow cannot be upgraded safely; nothing was changed."""
+
+
+# --- reading workflows -------------------------------------------------------------------
+
+# A workflow larger than this is not something a person wrote: refuse rather than read it.
+MAX_WORKFLOW_BYTES = 1_000_000
+
+
+def workflow_files(root: Path) -> list[Path]:
+    """The workflow files, once the folder is known to be the project's own (not a link)."""
+    for folder in (root / ".github", root / ".github" / "workflows"):
+        if folder.is_symlink():
+            raise RetrofitRefusal(
+                f"{folder.relative_to(root)} is a symbolic link (to {folder.readlink()}): the retrofit "
+                "edits workflows in place and never writes outside the project. Replace the link with "
+                "the folder itself, commit, and run copier again."
+            )
+    folder = root / ".github" / "workflows"
+    return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
+
+
+def read_workflow(path: Path) -> tuple[str, str]:
+    """(text with "\n" line ends, the file's own line end) of a workflow that is a regular,
+    UTF-8 file of reasonable size inside the project; RetrofitRefusal otherwise."""
+    where = f".github/workflows/{path.name}"
+    if path.is_symlink():
+        raise RetrofitRefusal(
+            f"{where} is a symbolic link (to {path.readlink()}): the retrofit edits workflows in place "
+            "and never writes outside the project. Replace the link with the file itself, commit, "
+            "and run copier again."
+        )
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise RetrofitRefusal(f"{where} is not a regular file: make it one, commit, and run copier again.")
+    if info.st_size > MAX_WORKFLOW_BYTES:
+        raise RetrofitRefusal(
+            f"{where} is {info.st_size} bytes, more than a workflow this template reads "
+            f"({MAX_WORKFLOW_BYTES}); retrofit it by hand (see the README)."
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise RetrofitRefusal(
+            f"{where}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x}). Save the file as UTF-8, "
+            "commit, and run copier again."
+        ) from None
+    newline = "\r\n" if "\r\n" in text else "\n"
+    return text.replace("\r\n", "\n"), newline
+
+
+def writable_error(path: Path) -> str:
+    """Why the retrofit could not write ``path`` in place ("" when it can)."""
+    if not path.stat().st_mode & stat.S_IWUSR:
+        return (
+            f".github/workflows/{path.name} is read-only: make it writable (chmod u+w), commit, "
+            "and run copier again."
+        )
+    return ""
+
+
+def get(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return k, v
+    return None
+
+
+def scalar(node: yaml.Node | None) -> str:
+    return node.value if isinstance(node, yaml.ScalarNode) else ""
+
+
+@dataclass
+class Step:
+    node: yaml.MappingNode
+
+    def get(self, key: str) -> yaml.Node | None:
+        found = get(self.node, key)
+        return found[1] if found else None
+
+    @property
+    def uses(self) -> str:
+        return scalar(self.get("uses"))
+
+    @property
+    def run(self) -> str:
+        return scalar(self.get("run"))
+
+    @property
+    def line(self) -> int:
+        return self.node.start_mark.line + 1
+
+
+@dataclass
+class Job:
+    id: str
+    key: yaml.ScalarNode
+    node: yaml.MappingNode
+
+    def get(self, key: str) -> yaml.Node | None:
+        found = get(self.node, key)
+        return found[1] if found else None
+
+    @property
+    def steps(self) -> list[Step]:
+        steps = self.get("steps")
+        if not isinstance(steps, yaml.SequenceNode):
+            return []
+        return [Step(s) for s in steps.value if isinstance(s, yaml.MappingNode)]
+
+    def upload_steps(self) -> list[Step]:
+        return [
+            s for s in self.steps if s.uses.startswith(PUBLISH_ACTION + "@") or UPLOAD_ANYWHERE.search(s.run)
+        ]
+
+    def runs_tests(self) -> bool:
+        return any(_TESTS.search(s.run) for s in self.steps)
+
+    def needs(self) -> list[str]:
+        node = self.get("needs")
+        if isinstance(node, yaml.ScalarNode):
+            return [node.value]
+        if isinstance(node, yaml.SequenceNode):
+            return [scalar(n) for n in node.value]
+        return []
+
+
+class Workflow:
+    def __init__(self, path: Path, text: str | None = None) -> None:
+        self.path = path
+        self.newline = "\n"
+        if text is None:
+            text, self.newline = read_workflow(path)
+        self.text = text.replace("\r\n", "\n")
+        try:
+            self.root = yaml.compose(self.text)
+        except yaml.YAMLError as error:
+            raise RetrofitRefusal(f"{self.where(1)}: not valid YAML ({error}).") from None
+
+    def where(self, line: int) -> str:
+        return f".github/workflows/{self.path.name}:{line}"
+
+    def jobs(self) -> list[Job]:
+        found = get(self.root, "jobs")
+        if not found or not isinstance(found[1], yaml.MappingNode):
+            return []
+        return [Job(k.value, k, v) for k, v in found[1].value if isinstance(v, yaml.MappingNode)]
+
+    def publishing_jobs(self) -> list[Job]:
+        return [j for j in self.jobs() if j.upload_steps()]
+
+    def mentions_pypi_token(self) -> int:
+        """The first line that hands a PyPI-looking secret to something, or 0."""
+        for number, line in enumerate(self.text.splitlines(), 1):
+            stripped = line.split("#", 1)[0]
+            names = SECRET.findall(stripped)
+            if any("PYPI" in n.upper() or "TWINE" in n.upper() for n in names) or re.search(
+                r"\bTWINE_PASSWORD\s*:", stripped
+            ):
+                return number
+        return 0
+
+
+_PUBLISHING: dict[tuple[str, tuple[tuple[str, int, int], ...]], list[Workflow]] = {}
+
+
+def publishing_workflows(root: Path) -> list[Workflow]:
+    """The workflows that upload to PyPI (parsed once per state of the workflow files)."""
+    files = workflow_files(root)
+    key = (str(root), tuple((f.name, f.lstat().st_mtime_ns, f.lstat().st_size) for f in files))
+    if key not in _PUBLISHING:
+        _PUBLISHING[key] = [w for w in map(Workflow, files) if w.publishing_jobs()]
+    return _PUBLISHING[key]
+
+
+def is_trusted(workflow: Workflow) -> bool:
+    """Already on Trusted Publishing: every upload is the action without a password, with id-token."""
+    for job in workflow.publishing_jobs():
+        for step in job.upload_steps():
+            with_node = step.get("with")
+            if not step.uses or (with_node is not None and get(with_node, "password")):
+                return False
+        if not has_id_token(job.get("permissions")) and not has_id_token(get_root(workflow, "permissions")):
+            return False
+    return True
+
+
+def get_root(workflow: Workflow, key: str) -> yaml.Node | None:
+    found = get(workflow.root, key)
+    return found[1] if found else None
+
+
+def has_id_token(node: yaml.Node | None) -> bool:
+    if isinstance(node, yaml.ScalarNode):
+        return node.value == "write-all"
+    return (
+        scalar(get(node, "id-token")[1]) == "write" if node is not None and get(node, "id-token") else False
+    )
+
+
+# --- where a node is, in lines -----------------------------------------------------------
+
+
+def end_line(node: yaml.Node) -> int:
+    """The line index just after ``node``'s last line (PyYAML's end marks of block
+    collections point at the next token, so they are worked out from the last child)."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.style in ("|", ">"):
+            return node.end_mark.line + (1 if node.end_mark.column > 0 else 0)
+        return node.end_mark.line + 1
+    if getattr(node, "flow_style", False) or not node.value:
+        return node.end_mark.line + 1
+    last = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
+    return max(end_line(last), node.start_mark.line + 1)
+
+
+def span(node: yaml.Node, lines: list[str]) -> tuple[int, int]:
+    """[first, last) line indexes of ``node``."""
+    return node.start_mark.line, end_line(node)

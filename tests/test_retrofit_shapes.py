@@ -1,0 +1,183 @@
+"""Retrofit, shape by shape: the plan for small workflows modelled on what real projects
+write (extensions/retrofit.py called directly; tests/test_retrofit.py runs copier on
+whole projects). Each shape either moves its upload into a minimal publish job, keeping
+everything else, or is refused with a reason that is true, naming the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import retrofit
+
+
+def plan(text: str, name: str = "release.yml") -> retrofit.Plan:
+    workflow = retrofit.Workflow(Path(".github/workflows") / name, text)
+    return retrofit.plan(
+        workflow, environment="pypi", project_name="acme", uses=lambda action: f"{action}@{'0' * 40} # v9"
+    )
+
+
+def jobs(result: retrofit.Plan) -> dict[str, Any]:
+    return yaml.safe_load(result.text)["jobs"]
+
+
+def job_with(text: str, steps: str, head: str = "on: push\n", job: str = "") -> str:
+    return f"{head}jobs:\n  build:\n    runs-on: ubuntu-latest\n{job}    steps:\n{steps}"
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(retrofit.RetrofitRefusal) as caught:
+        plan(text)
+    return str(caught.value)
+
+
+TAGS = 'on:\n  push:\n    tags: ["v*"]\n'
+
+
+@pytest.mark.parametrize(
+    ("command", "kept"),
+    [
+        ("twine upload dist/*;", None),
+        ("uv run hatch publish -n", None),
+        ("uv run --frozen twine upload dist/*", None),
+        ("python -m build && twine upload dist/*", "python -m build"),
+        ("poetry publish --build", "poetry build"),
+        ("uv publish", None),
+    ],
+)
+def test_an_upload_command_leaves_the_build_and_moves(command: str, kept: str | None) -> None:
+    result = plan(job_with("", f"      - run: pip install build\n      - run: {command}\n", head=TAGS))
+    built = jobs(result)["build"]["steps"]
+    runs = [s["run"] for s in built if "run" in s]
+    assert runs == ["pip install build", *([kept] if kept else [])]
+    assert built[-1]["uses"].startswith("actions/upload-artifact@")
+    assert "publish-to-pypi" in jobs(result)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '          if [ "$GITHUB_REF_TYPE" = tag ]; then\n            twine upload dist/*\n          else\n            echo skip\n          fi\n',
+        "          for d in dist-*; do\n            twine upload $d/*\n          done\n",
+    ],
+    ids=["if-else", "for"],
+)
+def test_an_upload_inside_shell_control_flow_is_refused(block: str) -> None:
+    message = refusal(job_with("", f"      - run: |\n{block}"))
+    assert "inside shell control flow" in message
+    assert "release.yml:" in message
+
+
+def test_an_upload_piped_or_followed_by_a_command_is_refused() -> None:
+    assert "longer shell command" in refusal(job_with("", "      - run: twine upload dist/* | tee log\n"))
+    assert "longer shell command" in refusal(job_with("", "      - run: twine upload dist/* && echo done\n"))
+
+
+def test_a_token_handed_to_poetry_config_goes_too() -> None:
+    steps = (
+        "      - run: poetry config pypi-token.pypi ${{ secrets.PYPI_TOKEN }}\n"
+        "      - run: poetry build\n"
+        "      - run: poetry publish\n"
+    )
+    result = plan(job_with("", steps, head=TAGS))
+    assert "secrets." not in result.text
+    assert result.secrets == ["PYPI_TOKEN"]
+    assert [s.get("run") for s in jobs(result)["build"]["steps"] if "run" in s] == ["poetry build"]
+
+
+def test_an_old_action_ref_is_replaced_by_the_pinned_release() -> None:
+    steps = (
+        "      - run: pipx run build\n"
+        "      - uses: pypa/gh-action-pypi-publish@master\n"
+        "        with:\n          password: ${{ secrets.PYPI_PASSWORD }}\n"
+    )
+    result = plan(job_with("", steps, head=TAGS))
+    assert "@master" not in result.text
+    publish = jobs(result)["publish-to-pypi"]["steps"][-1]["uses"]
+    assert publish == f"pypa/gh-action-pypi-publish@{'0' * 40}"
+
+
+def test_a_build_in_a_subfolder_is_kept_from_that_folder() -> None:
+    job = "    defaults:\n      run:\n        working-directory: packages/core\n"
+    result = plan(
+        job_with("", "      - run: python -m build\n      - run: twine upload dist/*\n", head=TAGS, job=job)
+    )
+    artifact = jobs(result)["build"]["steps"][-1]
+    assert artifact["with"]["path"] == "packages/core/dist/"
+
+
+def test_each_matrix_leg_keeps_its_own_artifact_and_the_event_condition_gates_the_job() -> None:
+    head = 'on:\n  push:\n    branches: [main]\n    tags: ["v*"]\n  pull_request:\n'
+    job = "    strategy:\n      matrix:\n        python: ['3.11', '3.12']\n"
+    steps = (
+        "      - run: python -m build\n"
+        "      - if: matrix.python == '3.12' && startsWith(github.ref, 'refs/tags/')\n"
+        "        run: twine upload dist/*\n"
+    )
+    result = plan(job_with("", steps, head=head, job=job))
+    artifact = jobs(result)["build"]["steps"][-1]
+    assert artifact["with"]["name"] == "python-distributions-build-${{ strategy.job-index }}"
+    assert artifact["if"] == "matrix.python == '3.12' && startsWith(github.ref, 'refs/tags/')"
+    assert jobs(result)["publish-to-pypi"]["if"] == "startsWith(github.ref, 'refs/tags/')"
+
+
+def test_a_condition_only_the_building_job_can_read_is_refused_when_the_workflow_runs_for_more() -> None:
+    head = "on: [push, pull_request]\n"
+    steps = "      - run: python -m build\n      - if: steps.version.outputs.new == 'true'\n        run: twine upload dist/*\n"
+    message = refusal(job_with("", steps, head=head))
+    assert "a separate publish job could not tell when to run" in message
+
+
+def test_a_failing_testpypi_upload_stops_pypi_only_if_it_did_before() -> None:
+    def steps(continue_on_error: bool) -> str:
+        extra = "        continue-on-error: true\n" if continue_on_error else ""
+        return (
+            "      - run: python -m build\n"
+            f"      - run: twine upload --repository testpypi --skip-existing dist/*\n{extra}"
+            "      - run: twine upload dist/*\n"
+        )
+
+    stopped = jobs(plan(job_with("", steps(False), head=TAGS)))
+    assert stopped["publish-to-pypi"]["needs"] == ["build", "publish-to-testpypi"]
+    assert stopped["publish-to-testpypi"]["steps"][-1]["with"] == {
+        "repository-url": "https://test.pypi.org/legacy/",
+        "skip-existing": True,
+    }
+    assert stopped["publish-to-testpypi"]["environment"]["name"] == "testpypi"
+    independent = jobs(plan(job_with("", steps(True), head=TAGS)))
+    assert independent["publish-to-pypi"]["needs"] == ["build"]
+
+
+def test_the_tests_of_the_workflow_gate_the_upload_and_none_are_invented() -> None:
+    head = TAGS + "jobs:\n  tests:\n    runs-on: ubuntu-latest\n    steps:\n      - run: just test\n"
+    text = (
+        head
+        + "  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m build\n      - run: twine upload dist/*\n"
+    )
+    gated = plan(text)
+    assert jobs(gated)["publish-to-pypi"]["needs"] == ["build", "tests"]
+    assert gated.notes == []
+    ungated = plan(
+        job_with("", "      - run: python -m build\n      - run: twine upload dist/*\n", head=TAGS)
+    )
+    assert list(jobs(ungated)) == ["build", "publish-to-pypi"]
+    assert "No tests gate publish-to-pypi" in ungated.notes[0]
+
+
+def test_a_job_that_only_downloads_and_uploads_becomes_the_trusted_job_in_place() -> None:
+    text = (
+        TAGS + "jobs:\n  upload:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/download-artifact@v4\n"
+        "      - uses: pypa/gh-action-pypi-publish@v1.5.0\n"
+        "        with:\n          user: __token__\n          password: ${{ secrets.pypi_password }}\n"
+    )
+    result = jobs(plan(text))
+    assert list(result) == ["upload"]
+    assert result["upload"]["permissions"] == {"id-token": "write"}
+    assert result["upload"]["environment"]["name"] == "pypi"
+    assert "with" not in result["upload"]["steps"][-1]
