@@ -1,7 +1,8 @@
 """Plan the move of an existing token-based PyPI upload to Trusted Publishing, in place.
 
 The second step of a retrofit (read -> plan -> write): extensions/workflows.py reads the
-workflows, this module works out the new text of the one that publishes, and the
+workflows, this module works out the new text of the one that publishes as a Plan
+(extensions/plan.py; the new jobs' text comes from extensions/publish_jobs.py), and the
 caller (migrations/trusted_publishing.py) writes it. The owner's jobs keep their
 runners, matrices, builds, comments and steps; only the upload moves:
 
@@ -25,8 +26,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,6 +47,10 @@ def _sibling(name: str) -> ModuleType:
 
 
 _read = _sibling("workflows")
+_plan = _sibling("plan")
+Plan, _Upload, _Edits, _indent = _plan.Plan, _plan.Upload, _plan.Edits, _plan.indent
+_jobs = _sibling("publish_jobs")
+test_job_lines = _jobs.test_job_lines
 RetrofitRefusal = _read.RetrofitRefusal
 Workflow = _read.Workflow
 Job = _read.Job
@@ -80,71 +84,8 @@ _TOKEN_ENV = {
 _TOKEN_CONFIG = re.compile(r"^\s*poetry\s+config\s+(?:pypi-token\.\S+|http-basic\.\S+)\s")
 # Shell keywords that make an upload conditional inside a run: block.
 _SHELL_FLOW = re.compile(r"^\s*(?:if|then|else|elif|fi|for|while|until|do|done|case|esac)\b")
-# Contexts a job-level `if:` can read: anything else (matrix, steps, env, runner...) belongs
-# to the job that built, not to the separate publish job.
-_JOB_LEVEL_CONTEXT = re.compile(r"\b(?:github|inputs|vars|needs)\.")
-_ANY_CONTEXT = re.compile(r"\b([a-z_]+)\.[A-Za-z_*]")
 # The action's inputs that keep their meaning in the new publish job.
 _KEPT_INPUTS = ("skip-existing", "verbose", "print-hash", "verify-metadata", "attestations")
-
-
-@dataclass
-class Plan:
-    """What upgrading one workflow does: its new text (with "\\n" line ends; written back
-    with the file's own, ``newline``), the changes, the secrets it drops, and notes the
-    owner must read (what gates the upload, which trusted publishers to add)."""
-
-    path: Path
-    text: str
-    changes: list[str] = field(default_factory=list)
-    secrets: list[str] = field(default_factory=list)
-    newline: str = "\n"
-    notes: list[str] = field(default_factory=list)
-    testpypi: bool = False
-
-
-@dataclass
-class _Upload:
-    """One upload found in the owner's job, and what the new publish job needs to repeat it."""
-
-    job: Any
-    line: int
-    target: str  # "" for PyPI, else TestPyPI's upload URL
-    dist: str  # the folder the upload read, relative to the repository
-    condition: str
-    inputs: dict[str, str]
-    stops_later_uploads: bool
-
-
-# --- editing -------------------------------------------------------------------------------
-
-
-class _Edits:
-    """Line edits applied bottom-up so that earlier line numbers stay valid."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines(keepends=True)
-        if self.lines and not self.lines[-1].endswith("\n"):
-            self.lines[-1] += "\n"
-        self.edits: list[tuple[int, int, list[str], int]] = []
-
-    def replace(self, start: int, end: int, new: list[str]) -> None:
-        self.edits.append((start, end, [line + "\n" for line in new], len(self.edits)))
-
-    def insert(self, at: int, new: list[str]) -> None:
-        self.replace(at, at, new)
-
-    def apply(self) -> str:
-        lines = list(self.lines)
-        # Bottom-up; at the same line a removal goes before an insertion, so that the
-        # insertion is not swallowed by it.
-        for start, end, new, _ in sorted(self.edits, key=lambda e: (e[0], e[1], e[3]), reverse=True):
-            lines[start:end] = new
-        return "".join(lines)
-
-
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip())]
 
 
 def _condition(node: Any) -> str:
@@ -528,95 +469,6 @@ def _move_environment(workflow: Any, job: Any, edits: _Edits, result: Plan) -> s
 # --- the new publish jobs ---------------------------------------------------------------------
 
 
-def _triggers(workflow: Any) -> set[str]:
-    found = get(workflow.root, "on")
-    if found is None:
-        return set()
-    node = found[1]
-    if isinstance(node, yaml.ScalarNode):
-        return {node.value}
-    if isinstance(node, yaml.SequenceNode):
-        return {scalar(n) for n in node.value}
-    triggers = set()
-    for key, value in node.value:
-        name = scalar(key)
-        if (
-            name == "push"
-            and isinstance(value, yaml.MappingNode)
-            and get(value, "tags")
-            and not (get(value, "branches") or get(value, "branches-ignore"))
-        ):
-            name = "push-tags"
-        triggers.add(name)
-    return triggers
-
-
-def _conjuncts(condition: str) -> list[str]:
-    """The parts of ``a && b && c`` at the top level (not inside parentheses or quotes)."""
-    parts, depth, quote, start = [], 0, "", 0
-    for i, char in enumerate(condition):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif depth == 0 and condition.startswith("&&", i):
-            parts.append(condition[start:i].strip())
-            start = i + 2
-    parts.append(condition[start:].strip())
-    return [p for p in parts if p]
-
-
-def _job_condition(workflow: Any, upload: _Upload) -> str:
-    """The publish job's `if:`: the owner job's own condition, and the parts of the upload's
-    that a separate job can evaluate (the event, inputs, vars). The parts that read what
-    only the building job knows (a matrix leg, a step's output) stay on its artifact step,
-    so only that leg's files reach the publish job. Refused where nothing about the event
-    is left and the workflow runs for more than releases."""
-    parts = []
-    job_condition = _condition(upload.job.get("if"))
-    if job_condition:
-        parts.append(job_condition)
-    for part in _conjuncts(upload.condition):
-        if not set(_ANY_CONTEXT.findall(part)) - {"github", "inputs", "vars", "needs"}:
-            parts.append(part)
-    broad = _triggers(workflow) - {"release", "workflow_dispatch", "push-tags"}
-    if upload.condition and not parts and broad:
-        raise RetrofitRefusal(
-            f"{workflow.where(upload.line)}: the upload runs only `if: {upload.condition}`, which reads what only "
-            "the job that builds knows, and the workflow also runs for more than releases: a separate publish "
-            "job could not tell when to run. Add the event to the condition (for example "
-            "startsWith(github.ref, 'refs/tags/')), commit, and run copier again."
-        )
-    if len(parts) > 1:
-        return " && ".join(f"({p})" if "||" in p else p for p in parts)
-    return parts[0] if parts else ""
-
-
-def _gates(workflow: Any, job: Any) -> list[str]:
-    """The jobs the new publish job needs besides the building one: the tests, where the
-    workflow runs them and the building job does not already wait for them."""
-    jobs = {j.id: j for j in workflow.jobs()}
-
-    def upstream(j: Any) -> Iterator[Any]:
-        seen, todo = set(), list(j.needs())
-        while todo:
-            name = todo.pop()
-            if name in seen or name not in jobs:
-                continue
-            seen.add(name)
-            yield jobs[name]
-            todo += jobs[name].needs()
-
-    if job.runs_tests() or any(u.runs_tests() for u in upstream(job)):
-        return []
-    testers = [j for j in jobs.values() if j.runs_tests() and j is not job and job not in upstream(j)]
-    return [testers[0].id] if testers else []
-
-
 def _plan_publish_jobs(
     workflow: Any,
     uploads: list[_Upload],
@@ -645,7 +497,7 @@ def _plan_publish_jobs(
         job_id = base if base not in taken else f"{base}-trusted"
         ids[target] = job_id
         builders = list(dict.fromkeys(u.job.id for u in group))
-        gates = list(dict.fromkeys(g for u in group for g in _gates(workflow, u.job)))
+        gates = list(dict.fromkeys(g for u in group for g in _jobs.gates(jobs, u.job)))
         needs = [*builders, *gates]
         # A TestPyPI upload that ran before the PyPI one in the same job, and could fail it, still does.
         if not target and TESTPYPI_UPLOAD_URL in by_target:
@@ -661,7 +513,7 @@ def _plan_publish_jobs(
         inputs = {k: v for u in group for k, v in u.inputs.items()}
         env_name = environment if not target else "testpypi"
         site = "https://test.pypi.org" if target else "https://pypi.org"
-        new += _publish_job_lines(
+        new += _jobs.publish_job_lines(
             indent,
             job_id,
             needs,
@@ -677,7 +529,7 @@ def _plan_publish_jobs(
             f"{workflow.where(at + 1)}: added job {job_id}: it alone may request an OIDC token, in environment "
             f"{env_name}, and uploads what {', '.join(builders)} built"
         )
-        if not gates and not any(_gates_already(workflow, u.job) for u in group):
+        if not gates and not any(_jobs.tested(jobs, u.job) for u in group):
             result.notes.append(
                 f"No tests gate {job_id}: no job of {workflow.path.name} runs tests, so nothing stops a release "
                 "whose tests fail. Add the test job to this workflow and list it under the publish job's needs."
@@ -687,65 +539,13 @@ def _plan_publish_jobs(
     edits.insert(at, new)
 
 
-def _gates_already(workflow: Any, job: Any) -> bool:
-    jobs = {j.id: j for j in workflow.jobs()}
-    todo, seen = [job.id], set()
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in jobs:
-            continue
-        seen.add(name)
-        if jobs[name].runs_tests():
-            return True
-        todo += jobs[name].needs()
-    return False
-
-
-def _publish_job_lines(
-    indent: str,
-    job_id: str,
-    needs: list[str],
-    condition: str,
-    environment: str,
-    url: str,
-    target: str,
-    inputs: dict[str, str],
-    builders: list[str],
-    uses: Callable[[str], str],
-) -> list[str]:
-    body, step = indent + "  ", indent + "    "
-    pattern = f"python-distributions-{builders[0]}*" if len(builders) == 1 else "python-distributions-*"
-    lines = [
-        "",
-        f"{indent}{job_id}:",
-        f"{body}name: Publish to {'TestPyPI' if target else 'PyPI'} (Trusted Publishing)",
-        f"{body}needs: [{', '.join(needs)}]",
-    ]
-    if condition:
-        lines.append(f"{body}if: {condition}")
-    lines += [
-        f"{body}runs-on: ubuntu-latest",
-        f"{body}timeout-minutes: 10",
-        f"{body}environment:",
-        f"{body}  name: {environment}",
-        f"{body}  url: {url}",
-        f"{body}permissions:",
-        f"{body}  id-token: write  # Trusted Publishing: only this job may request an upload token",
-        f"{body}steps:",
-        f"{step}- name: Download the distributions",
-        f"{step}  uses: {uses('actions/download-artifact')}",
-        f"{step}  with:",
-        f"{step}    pattern: {pattern}",
-        f"{step}    path: dist/",
-        f"{step}    merge-multiple: true",
-        f"{step}- name: Publish to {'TestPyPI' if target else 'PyPI'}",
-        f"{step}  uses: {uses(PUBLISH_ACTION)}",
-    ]
-    with_lines = [f"{step}    repository-url: {target}"] if target else []
-    with_lines += [f"{step}    {k}: {v}" for k, v in inputs.items()]
-    if with_lines:
-        lines += [f"{step}  with:", *with_lines]
-    return lines
+def _job_condition(workflow: Any, upload: _Upload) -> str:
+    condition, reason = _jobs.job_condition(
+        _condition(upload.job.get("if")), upload.condition, workflow.triggers()
+    )
+    if reason:
+        raise RetrofitRefusal(f"{workflow.where(upload.line)}: {reason}")
+    return condition
 
 
 def _check_result(workflow: Any, result: Plan) -> None:
@@ -806,38 +606,3 @@ def upgrade(root: Path, **kwargs: Any) -> Plan | None:
     if not workflows:
         return None
     return plan(workflows[0], **kwargs)
-
-
-# --- the template's own publish.yml for a project that does not publish yet (retrofit=add) ---
-
-
-def test_job_lines(
-    job_id: str, indent: str, python_versions: list[str], install: str, uses: Callable[[str], str]
-) -> list[str]:
-    """A job that runs the tests over the Python matrix."""
-    body, step = indent + "  ", indent + "    "
-    versions = ", ".join(f'"{v}"' for v in python_versions)
-    return [
-        f"{indent}{job_id}:",
-        f"{body}name: Test before publishing",
-        f"{body}runs-on: ubuntu-latest",
-        f"{body}timeout-minutes: 15",
-        f"{body}permissions:",
-        f"{body}  contents: read",
-        f"{body}strategy:",
-        f"{body}  fail-fast: false",
-        f"{body}  matrix:",
-        f"{body}    python-version: [{versions}]",
-        f"{body}steps:",
-        f"{step}- uses: {uses('actions/checkout')}",
-        f"{step}  with:",
-        f"{step}    persist-credentials: false",
-        f"{step}- uses: {uses('actions/setup-python')}",
-        f"{step}  with:",
-        f"{step}    python-version: ${{{{ matrix.python-version }}}}",
-        f"{step}- name: Install the package and its test requirements",
-        f"{step}  run: python -m pip install {install}",
-        f"{step}- name: Run the tests",
-        f"{step}  run: python -m pytest",
-        "",
-    ]

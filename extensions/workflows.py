@@ -185,6 +185,29 @@ class Workflow:
             return []
         return [Job(k.value, k, v) for k, v in found[1].value if isinstance(v, yaml.MappingNode)]
 
+    def triggers(self) -> set[str]:
+        """The events the workflow runs on; a push of tags only is "push-tags"."""
+        found = get(self.root, "on")
+        if found is None:
+            return set()
+        node = found[1]
+        if isinstance(node, yaml.ScalarNode):
+            return {node.value}
+        if isinstance(node, yaml.SequenceNode):
+            return {scalar(n) for n in node.value}
+        names = set()
+        for key, value in node.value:
+            name = scalar(key)
+            if (
+                name == "push"
+                and isinstance(value, yaml.MappingNode)
+                and get(value, "tags")
+                and not (get(value, "branches") or get(value, "branches-ignore"))
+            ):
+                name = "push-tags"
+            names.add(name)
+        return names
+
     def publishing_jobs(self) -> list[Job]:
         return [j for j in self.jobs() if j.upload_steps()]
 
