@@ -226,7 +226,7 @@ RULES: dict[str, Any] = {
     "author_email": names.email_error,
     "license": lambda v: "" if v in licenses.LICENSES else "not offered",
     "python_min": lambda v: pythons.python_min_error(str(v), today()),
-    "build_backend": lambda v: "" if v in backends.BACKENDS else "not offered",
+    "build_backend": lambda v: "" if v in backends.BACKENDS or v == "other" else "not offered",
     "ci_installer": lambda v: "" if v in ("pip", "uv") else "not offered",
     "release_environment": names.environment_error,
 }
@@ -281,12 +281,31 @@ def retrofit_default(root: Any, operation: str = "copy") -> str:
     try:
         if _is_existing_project(path):
             mode = "upgrade" if retrofit.publishing_workflows(path) else "add"
+        elif (path / ".github" / "workflows").is_dir() and retrofit.publishing_workflows(path):
+            raise UserMessageError(_subfolder_refusal(path))
         reason = retrofit_error(path, mode, operation)
     except retrofit.RetrofitRefusal as refusal:
         reason = str(refusal)
     if reason:
         raise UserMessageError(reason)
     return mode
+
+
+def _subfolder_refusal(path: Path) -> str:
+    """A repository that publishes a package kept in a subfolder (a monorepo)."""
+    packages = sorted(
+        str(p.parent.relative_to(path))
+        for depth in ("*", "*/*", "*/*/*")
+        for name in PROJECT_FILES
+        for p in path.glob(f"{depth}/{name}")
+        if p.is_file() and ".git" not in p.parts
+    )
+    where = f" ({', '.join(dict.fromkeys(packages))})" if packages else ""
+    return (
+        "This repository publishes to PyPI but holds no pyproject.toml, setup.py or setup.cfg at its top: the package "
+        f"lives in a subfolder{where}. This template retrofits a project whose package is at the top of the "
+        "repository; it will not render a new library over this one. Retrofit the workflow by hand (see the README)."
+    )
 
 
 def retrofit_is_unchanged(conf: Any) -> bool:
@@ -432,6 +451,26 @@ def retrofit_report(root: Any, workflow: str) -> dict[str, Any]:
     return {"secrets": planned.secrets, "notes": planned.notes, "testpypi": planned.testpypi}
 
 
+_TRIGGER_WORDS = {
+    "release": "a release on GitHub",
+    "push-tags": "a pushed tag",
+    "push": "every push",
+    "pull_request": "every pull request",
+    "workflow_dispatch": "a manual run",
+    "schedule": "a schedule",
+}
+
+
+def workflow_triggers(root: Any, name: str) -> str:
+    """What starts a project's workflow, in words, for RELEASING.md ("its own triggers" if unreadable)."""
+    try:
+        triggers = retrofit.Workflow(Path(str(root)) / ".github" / "workflows" / name).triggers()
+    except (retrofit.RetrofitRefusal, OSError):
+        return "its own triggers"
+    words = [_TRIGGER_WORDS.get(t, f"`{t}`") for t in sorted(triggers)]
+    return ", ".join(words) or "its own triggers"
+
+
 def git_changes(root: Any) -> list[str]:
     """Files the retrofit added or changed, as `git status` lists them."""
     done = _git(Path(str(root)), "status", "--porcelain", "--untracked-files=all")
@@ -476,6 +515,7 @@ class Filters(Extension):
                 "retrofit_is_unchanged": retrofit_is_unchanged,
                 "retrofit_error": retrofit_error,
                 "retrofit_report": retrofit_report,
+                "workflow_triggers": workflow_triggers,
                 "publish_workflow_default": publish_workflow_default,
                 "publish_workflow_error": publish_workflow_error,
                 "install_args": lambda root: (

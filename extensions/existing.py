@@ -180,6 +180,7 @@ def metadata(root: Path) -> dict[str, str]:
                 return
 
     first("project_name", project.get("name"), poetry.get("name"), cfg.get("name"), setup.get("name"))
+    first("build_backend", _backend(pyproject))
     first(
         "description",
         project.get("description"),
@@ -232,6 +233,16 @@ def metadata(root: Path) -> dict[str, str]:
             found.setdefault("github_repo", repository[1])
             break
     return found
+
+
+def _backend(pyproject: dict[str, Any]) -> str:
+    """The answer build_backend for what [build-system] names: setuptools (also for a project
+    with no [build-system], which pip builds with setuptools), hatchling, or other."""
+    system = pyproject.get("build-system") or {}
+    name = system.get("build-backend") if isinstance(system, dict) else None
+    if not isinstance(name, str) or name.startswith("setuptools."):
+        return "setuptools"
+    return "hatchling" if name.startswith("hatchling.") else "other"
 
 
 def _license(root: Path, project: dict[str, Any], cfg: dict[str, str], setup: dict[str, str]) -> str:

@@ -197,6 +197,13 @@ def plan(workflow: Any, *, environment: str, project_name: str, uses: Callable[[
         _plan_token_lines(workflow, job, edits, result)
         _remove_token_keys(job.get("env"), job.node, workflow, edits, result)
         comment = _move_environment(workflow, job, edits, result) or comment
+    folders = sorted({u.dist for u in uploads if u.target == ""})
+    if len(folders) > 1:
+        raise RetrofitRefusal(
+            f"{workflow.where(1)}: it uploads to PyPI from several folders ({', '.join(folders)}): each is "
+            "its own PyPI project, with its own trusted publisher, which this template cannot name for you. "
+            "Retrofit this workflow by hand (see the README), or give each project its own workflow."
+        )
     _remove_token_keys(_read.get_root(workflow, "env"), workflow.root, workflow, edits, result)
     _plan_publish_jobs(workflow, uploads, edits, result, environment, project_name, uses, comment)
     result.text = edits.apply()
@@ -530,13 +537,39 @@ def _plan_publish_jobs(
             f"{env_name}, and uploads what {', '.join(builders)} built"
         )
         if not gates and not any(_jobs.tested(jobs, u.job) for u in group):
+            elsewhere = _tested_elsewhere(workflow)
             result.notes.append(
-                f"No tests gate {job_id}: no job of {workflow.path.name} runs tests, so nothing stops a release "
-                "whose tests fail. Add the test job to this workflow and list it under the publish job's needs."
+                f"No tests gate {job_id}: no job of {workflow.path.name} runs tests"
+                + (
+                    f" ({', '.join(elsewhere)} run{'s' if len(elsewhere) == 1 else ''} them, but not before a release)"
+                    if elsewhere
+                    else ""
+                )
+                + ", so nothing stops a release whose tests fail. Add the test job to this workflow and list it "
+                "under the publish job's needs."
             )
         if target:
             result.testpypi = True
     edits.insert(at, new)
+
+
+def _tested_elsewhere(workflow: Any) -> list[str]:
+    """The project's other workflows that run tests (a test job there does not gate this one)."""
+    root = workflow.path.parents[2]
+    found = []
+    try:
+        files = workflow_files(root)
+    except RetrofitRefusal:
+        return []
+    for path in files:
+        if path.name == workflow.path.name:
+            continue
+        try:
+            if any(job.runs_tests() for job in Workflow(path).jobs()):
+                found.append(path.name)
+        except (RetrofitRefusal, OSError):
+            continue
+    return found
 
 
 def _job_condition(workflow: Any, upload: _Upload) -> str:

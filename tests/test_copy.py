@@ -61,6 +61,8 @@ def test_after_copy_message_gives_the_pending_publisher_values(cli_render: tuple
     assert "Environment name:   release" in output
     assert "https://github.com/acme/acme-widgets/settings/environments/new" in output
     assert "https://github.com/acme/acme-widgets/releases/new" in output
+    # PyPI's form and GitHub must carry the same environment name: users mix "pypi" and "release".
+    assert 'The name must be exactly the same here and in PyPI\'s form ("release")' in output
 
 
 def test_after_copy_message_uses_the_answers(tmp_path: Path) -> None:

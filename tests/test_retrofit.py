@@ -143,8 +143,10 @@ def trusted_jobs(jobs: dict[str, Any]) -> dict[str, Any]:
 def test_only_a_minimal_job_can_request_a_token(retrofitted: dict[str, Any]) -> None:
     """The job with id-token: write runs on Linux, checks out nothing, runs no command: it
     downloads what the owner's jobs built and hands it to the pinned publish action."""
-    if not retrofitted["upgraded"]:
-        pytest.skip("already on Trusted Publishing: the workflow is left exactly as it was")
+    path = f".github/workflows/{retrofitted['workflow']}"
+    if not retrofitted["upgraded"]:  # already on Trusted Publishing: left exactly as it was
+        assert retrofitted["after"][path] == retrofitted["before"][path]
+        return
     jobs = workflow(retrofitted["project"], retrofitted["workflow"])["jobs"]
     trusted = trusted_jobs(jobs)
     assert trusted
@@ -186,8 +188,15 @@ def test_the_upload_waits_for_the_tests_the_workflow_runs(retrofitted: dict[str,
             )
         ]
         assert bool(testers) == (retrofitted["shape"] in TESTED), job_id
-    # Where nothing tests, the message says so instead of inventing a test command.
+    # Where nothing tests, the message says so instead of inventing a test command, and names
+    # the workflow that does run the tests, where there is one.
     assert ("No tests gate" in retrofitted["output"]) == (retrofitted["shape"] not in TESTED)
+    elsewhere = {"twine-release-setuppy": "ci.yml", "action-password-comments": "tests.yml"}
+    if retrofitted["shape"] in elsewhere:
+        assert (
+            f"({elsewhere[retrofitted['shape']]} runs them, but not before a release)"
+            in retrofitted["output"]
+        )
 
 
 def test_the_owners_build_is_kept_as_it_was(retrofitted: dict[str, Any]) -> None:
@@ -318,6 +327,33 @@ def test_answers_come_from_the_project(retrofitted: dict[str, Any]) -> None:
         answers["python_min"],
         answers["license"],
     ) == expected
+
+
+BACKENDS = {"action-password-comments": "hatchling", "poetry": "other", "testpypi-then-pypi": "hatchling"}
+RELEASE_WORDS = {
+    "twine-release-setuppy": "a release on GitHub",
+    "twine-tag-onefile": "every pull request, every push",
+    "action-password-comments": "a release on GitHub",
+    "poetry": "a pushed tag",
+    "matrix-tag-upload": "every pull request, every push",
+    "testpypi-then-pypi": "a release on GitHub",
+    "cibuildwheel-upload-job": "every pull request, a pushed tag",
+}
+
+
+def test_answers_and_releasing_describe_the_project_as_it_is(retrofitted: dict[str, Any]) -> None:
+    """The recorded backend is the project's own, and RELEASING.md describes its real workflow,
+    not the template's publish.yml."""
+    shape = retrofitted["shape"]
+    answers = load_yaml(retrofitted["project"] / ".copier-answers.yml")
+    assert answers["build_backend"] == BACKENDS.get(shape, "setuptools")
+    if not retrofitted["upgraded"]:
+        return
+    releasing = " ".join((retrofitted["project"] / "RELEASING.md").read_text().split())
+    every_release = releasing.split("## Every release", 1)[1].split("## When the upload", 1)[0]
+    assert f"`.github/workflows/{retrofitted['workflow']}` runs on {RELEASE_WORDS[shape]}." in every_release
+    assert "the job that publishes (the one with `id-token: write`)" in every_release
+    assert "version = " not in every_release  # the template's own release steps are not claimed
 
 
 def test_retrofit_again_changes_nothing(retrofitted: dict[str, Any], template: Path, tmp_path: Path) -> None:
@@ -573,6 +609,20 @@ def test_the_trusted_workflow_is_the_one_that_publishes(template: Path, tmp_path
     assert "publish_workflow" in message
     if answer == "other.yml":
         assert ".github/workflows/release.yml is the workflow that publishes" in message
+
+
+def test_a_package_in_a_subfolder_is_refused_not_overwritten(template: Path, tmp_path: Path) -> None:
+    """A monorepo publishes a package kept in a subfolder: the top of the repository is no
+    new, empty project to render a library into."""
+    project = tmp_path / "mono"
+    package = project / "packages" / "legacy"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", package)
+    shutil.move(package / ".github", project / ".github")
+    run(["git", "init", "-q", project])
+    commit_all(project, "A monorepo")
+    message = refused(template, project)
+    assert "the package lives in a subfolder (packages/legacy)" in message
+    assert not (project / "pyproject.toml").exists()
 
 
 def test_missing_owner_names_the_answer_to_pass(template: Path, tmp_path: Path) -> None:

@@ -181,3 +181,18 @@ def test_a_job_that_only_downloads_and_uploads_becomes_the_trusted_job_in_place(
     assert result["upload"]["permissions"] == {"id-token": "write"}
     assert result["upload"]["environment"]["name"] == "pypi"
     assert "with" not in result["upload"]["steps"][-1]
+
+
+def test_uploads_of_two_projects_in_one_workflow_are_refused() -> None:
+    """Each PyPI project needs its own trusted publisher: this template cannot name them all."""
+    text = (
+        TAGS
+        + "jobs:\n"
+        + "".join(
+            f"  {name}:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        working-directory: {name}\n"
+            "    steps:\n      - run: python -m build\n      - run: twine upload dist/*\n"
+            for name in ("core", "plugins")
+        )
+    )
+    message = refusal(text)
+    assert "several folders (core/dist/, plugins/dist/)" in message
