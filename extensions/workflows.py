@@ -29,7 +29,7 @@ UPLOAD = re.compile(_RUNNER + r"(?:twine\s+upload\b|(?:poetry|hatch|uv|flit|pdm)
 UPLOAD_ANYWHERE = re.compile(r"\btwine\s+upload\b|\b(?:poetry|hatch|uv|flit|pdm)\s+publish\b")
 SECRET = re.compile(r"\$\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}")
 _TESTS = re.compile(
-    r"pytest|unittest|\b(?:tox|nox)\b|\bhatch (?:test|run\b.*\btests?\b)|\bmake test\b|\bjust test\b|CIBW_TEST_COMMAND"
+    r"pytest|unittest|\b(?:tox|nox)\b|\bhatch (?:test|run\b.*\btests?\b)|\bmake test\b|\bjust test\b"
 )
 
 
@@ -153,7 +153,11 @@ class Job:
         ]
 
     def runs_tests(self) -> bool:
-        return any(_TESTS.search(s.run) for s in self.steps)
+        """A step runs tests: a test command, or a build that tests what it builds
+        (cibuildwheel's CIBW_TEST_COMMAND, set on the step or the job)."""
+        env = [self.get("env"), *(s.get("env") for s in self.steps)]
+        tested_build = any(get(e, "CIBW_TEST_COMMAND") for e in env if isinstance(e, yaml.MappingNode))
+        return tested_build or any(_TESTS.search(s.run) for s in self.steps)
 
     def needs(self) -> list[str]:
         node = self.get("needs")

@@ -16,7 +16,8 @@ import retrofit
 
 
 def plan(text: str, name: str = "release.yml") -> retrofit.Plan:
-    workflow = retrofit.Workflow(Path(".github/workflows") / name, text)
+    # A project folder that does not exist: no other workflow is read beside this one.
+    workflow = retrofit.Workflow(Path("/nonexistent-project/.github/workflows") / name, text)
     return retrofit.plan(
         workflow, environment="pypi", project_name="acme", uses=lambda action: f"{action}@{'0' * 40} # v9"
     )
@@ -196,3 +197,15 @@ def test_uploads_of_two_projects_in_one_workflow_are_refused() -> None:
     )
     message = refusal(text)
     assert "several folders (core/dist/, plugins/dist/)" in message
+
+
+def test_a_build_that_tests_its_wheels_gates_the_upload() -> None:
+    """cibuildwheel runs the tests on each wheel it builds (CIBW_TEST_COMMAND): no note, no guess."""
+    steps = (
+        "      - uses: pypa/cibuildwheel@v2.21.3\n"
+        "        env:\n          CIBW_TEST_COMMAND: pytest {project}/tests\n"
+        "      - run: twine upload wheelhouse/*\n"
+    )
+    result = plan(job_with("", steps, head=TAGS))
+    assert result.notes == []
+    assert jobs(result)["build"]["steps"][-1]["with"]["path"] == "wheelhouse/"
