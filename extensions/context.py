@@ -239,8 +239,13 @@ def pick(candidates: list[Any], question: str) -> str:
 
 
 def remote_owner(root: Any) -> str:
-    """The GitHub owner of a destination that is already a git checkout with an origin."""
-    return prompts.remote_owner(root, lambda url: existing.github_repository(url))
+    """The GitHub owner in the ``origin`` remote of a destination that is a git checkout's top
+    (a repository cloned from GitHub before rendering into it)."""
+    path = Path(str(root))
+    if not (path / ".git").exists():
+        return ""
+    found = existing.github_repository(existing.git_remote(path))
+    return found[0] if found else ""
 
 
 def existing_import_name(root: Any, project_name: str) -> str:

@@ -20,7 +20,6 @@ anything can be typed. Three cases:
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -81,22 +80,3 @@ def answer_error(question: str, rule: Callable[[str], str]) -> Callable[[Any], s
 def folder_name(destination: Any) -> str:
     """The name of the destination folder (``copier copy T my-lib`` -> ``my-lib``)."""
     return Path(str(destination)).resolve().name
-
-
-def remote_owner(destination: Any, parse: Callable[[str], tuple[str, str] | None]) -> str:
-    """The owner in the ``origin`` remote of a destination that is a git checkout's top."""
-    root = Path(str(destination))
-    if not (root / ".git").exists():
-        return ""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "remote", "get-url", "origin"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    found = parse(done.stdout.strip()) if done.returncode == 0 else None
-    return found[0] if found else ""

@@ -12,7 +12,7 @@ import tomllib
 
 import pythons
 from conftest import GIT_USER
-from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, copy_with_answers, load_yaml
+from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, copy_with_answers, load_yaml, run
 
 EXPECTED_FILES = [
     ".copier-answers.yml",
@@ -205,6 +205,21 @@ def test_a_missing_required_answer_names_the_option_to_pass(
     assert f"No value for {missing}: pass -d {missing}=VALUE" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "Not a name!").exists()
+
+
+def test_a_clone_of_an_empty_github_repository_needs_no_answer(tmp_path: Path) -> None:
+    """Cloned from GitHub first (the usual start): the folder names the project and its
+    origin remote names the owner, so copier needs no -d at all."""
+    dest = tmp_path / "acme-gadgets"
+    run(["git", "init", "-q", dest])
+    run(["git", "-C", dest, "remote", "add", "origin", "git@github.com:acme-corp/acme-gadgets.git"])
+    copy_with_answers(dest, {})
+    answers = load_yaml(dest / ".copier-answers.yml")
+    assert (answers["project_name"], answers["github_owner"], answers["retrofit"]) == (
+        "acme-gadgets",
+        "acme-corp",
+        "no",
+    )
 
 
 def test_the_destination_folder_names_the_project(tmp_path: Path) -> None:
