@@ -18,6 +18,7 @@ EXPECTED_FILES = [
     ".copier-answers.yml",
     ".github/dependabot.yml",
     ".github/workflows/publish.yml",
+    ".github/workflows/template-news.yml",
     ".github/workflows/test.yml",
     ".gitignore",
     ".pre-commit-config.yaml",

