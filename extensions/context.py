@@ -296,6 +296,21 @@ def retrofit_default(root: Any, operation: str = "copy") -> str:
     return mode
 
 
+def _link_out_of(path: Path) -> Path | None:
+    """A symbolic link at the top of the project or in .github that leads outside it (copier
+    9.10 refuses those with a traceback; reading one, such as a LICENSE linked to /dev/zero,
+    could read forever)."""
+    top = path.resolve()
+    places = [path, path / ".github", path / ".github" / "workflows"]
+    for place in places:
+        if not place.is_dir() or place.is_symlink():
+            continue  # a linked .github folder is refused by the workflow reader, naming it
+        for entry in sorted(place.iterdir()):
+            if entry.is_symlink() and not entry.resolve().is_relative_to(top):
+                return entry
+    return None
+
+
 def _subfolder_refusal(path: Path) -> str:
     """A repository that publishes a package kept in a subfolder (a monorepo)."""
     packages = sorted(
@@ -415,6 +430,12 @@ def retrofit_error(root: Any, mode: str, operation: str = "copy") -> str:
             f"{path}/.copier-answers.yml says this project was made from a template as a new project. "
             "If it was, bring in template releases with `copier update --trust --defaults`; if not, "
             "delete .copier-answers.yml, commit, and run this command again."
+        )
+    if link := _link_out_of(path):
+        return (
+            f"{link.relative_to(path)} is a symbolic link to {link.readlink()}, outside the project. "
+            "Copier writes and reads the files here, and never outside the project: replace the link with "
+            "the file itself (or remove it), commit, and run copier again."
         )
     if _git(path, "rev-parse", "--is-inside-work-tree").returncode != 0:
         return (
