@@ -271,6 +271,12 @@ def copier_operation() -> str:
         return "unknown"
 
 
+def _recorded(path: Path, operation: str) -> bool:
+    """Whether ``retrofit`` is the project's recorded answer rather than derived: on update (or,
+    should copier's operation be unreadable, wherever an answers file exists)."""
+    return operation == "update" or (operation == "unknown" and (path / ".copier-answers.yml").is_file())
+
+
 def retrofit_default(root: Any, operation: str = "copy") -> str:
     """How the project in ``root`` comes to the template: "no" (a new one), "add" or "upgrade".
 
@@ -280,7 +286,7 @@ def retrofit_default(root: Any, operation: str = "copy") -> str:
     to do. On `copier update` it is what the project recorded when it was made.
     """
     path = Path(str(root))
-    if operation == "update" or (operation == "unknown" and (path / ".copier-answers.yml").is_file()):
+    if _recorded(path, operation):
         return _answered_retrofit(path)
     mode = "no"
     try:
@@ -337,7 +343,13 @@ def retrofit_is_unchanged(conf: Any) -> bool:
     and an error raised there prints as a message, where a validator's prints a traceback."""
     given = (conf["data"] or {}).get("retrofit")
     path = Path(str(conf["dst_path"]))
-    if given is None or not (path / ".copier-answers.yml").is_file():
+    if (
+        given is None
+        or not (path / ".copier-answers.yml").is_file()
+        or not _recorded(path, copier_operation())
+    ):
+        # No answer given; or copier's own render of the old or new version, in an empty
+        # folder; or a copy, where retrofit_error checks the answer against the folder.
         return True
     made = _answered_retrofit(path)
     if str(given) != made:
@@ -409,7 +421,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def retrofit_error(root: Any, mode: str, operation: str = "copy") -> str:
     """Why ``mode`` cannot be applied to ``root`` now; "" when it can."""
     path = Path(str(root))
-    if operation == "update" or (operation == "unknown" and (path / ".copier-answers.yml").is_file()):
+    if _recorded(path, operation):
         # The project's recorded answer (the question's `when` refuses a change); copier's own
         # renders of the old and the new version happen in empty temporary folders.
         return ""

@@ -184,14 +184,13 @@ def plan(workflow: Any, *, environment: str, project_name: str, uses: Callable[[
                 _strip_password(workflow, step, edits, result, uses)
             _grant_in_place(workflow, job, edits, result, environment, project_name)
             continue
-        found = [_plan_upload_step(workflow, job, step, edits, result) for step in job.upload_steps()]
-        folders = {u.dist for u in found if u}
+        job_uploads = [_plan_upload_step(workflow, job, step, edits, result) for step in job.upload_steps()]
+        folders = {u.dist for u in job_uploads}
         if len(folders) > 1:
             raise RetrofitRefusal(
                 f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} uploads from several folders "
                 f"({', '.join(sorted(folders))}); upload one folder, commit, and run copier again."
             )
-        job_uploads = [u for u in found if u]
         uploads += job_uploads
         _plan_artifact(workflow, job, job_uploads, edits, result, uses)
         _plan_token_lines(workflow, job, edits, result)
@@ -212,7 +211,7 @@ def plan(workflow: Any, *, environment: str, project_name: str, uses: Callable[[
     return result
 
 
-def _plan_upload_step(workflow: Any, job: Any, step: Any, edits: _Edits, result: Plan) -> _Upload | None:
+def _plan_upload_step(workflow: Any, job: Any, step: Any, edits: _Edits, result: Plan) -> _Upload:
     """Take the upload out of ``step`` (the whole step, or its upload lines)."""
     lines = edits.lines
     start, end = span(step.node, lines)

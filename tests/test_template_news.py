@@ -48,12 +48,14 @@ def steps(project: Path) -> list[dict]:
     return workflow(project, "template-news.yml")["jobs"]["news"]["steps"]
 
 
-def run_step(project: Path, step: dict, tmp: Path, path_first: Path | None = None) -> tuple[dict, str]:
+def run_step(
+    project: Path, step: dict, tmp: Path, path_first: Path | None = None, extra: dict[str, str] | None = None
+) -> tuple[dict, str]:
     """Run a `run:` step as the runner does (bash -e, the repository as working directory);
     returns (its outputs, what it printed)."""
     output = tmp / "github-output"
     output.touch()
-    env = {**os.environ, "GITHUB_OUTPUT": str(output), "RUNNER_TEMP": str(tmp)}
+    env = {**os.environ, "GITHUB_OUTPUT": str(output), "RUNNER_TEMP": str(tmp), **(extra or {})}
     if path_first is not None:
         env["PATH"] = f"{path_first}{os.pathsep}{env['PATH']}"
     done = subprocess.run(
@@ -135,11 +137,9 @@ def test_one_notice_is_opened_or_updated_never_a_second(
     (stub / "gh").write_text(GH_STUB)
     (stub / "gh").chmod((stub / "gh").stat().st_mode | stat.S_IEXEC)
     calls = tmp_path / "gh-calls"
-    os.environ["GH_CALLS"], os.environ["OPEN_ISSUE"] = str(calls), open_issue
-    try:
-        run_step(project, notice, tmp_path, path_first=stub)
-    finally:
-        del os.environ["GH_CALLS"], os.environ["OPEN_ISSUE"]
+    run_step(
+        project, notice, tmp_path, path_first=stub, extra={"GH_CALLS": str(calls), "OPEN_ISSUE": open_issue}
+    )
     made = calls.read_text().splitlines()[-1]
     if open_issue:
         assert made.startswith("issue edit 7 --title Template release v1.1.0 is available")
