@@ -24,6 +24,9 @@ class Plan:
     newline: str = "\n"
     notes: list[str] = field(default_factory=list)
     testpypi: bool = False
+    # Other workflows written with it: (path, new text, line end). A tests workflow that the
+    # publishing one now calls gains `workflow_call` among its triggers.
+    others: list[tuple[Path, str, str]] = field(default_factory=list)
 
 
 @dataclass

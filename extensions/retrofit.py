@@ -50,6 +50,7 @@ _read = _sibling("workflows")
 _plan = _sibling("plan")
 Plan, _Upload, _Edits, _indent = _plan.Plan, _plan.Upload, _plan.Edits, _plan.indent
 _jobs = _sibling("publish_jobs")
+_called = _sibling("called_tests")
 test_job_lines = _jobs.test_job_lines
 RetrofitRefusal = _read.RetrofitRefusal
 Workflow = _read.Workflow
@@ -497,6 +498,28 @@ def _plan_publish_jobs(
     for upload in uploads:
         by_target.setdefault(upload.target, []).append(upload)
     ids: dict[str, str] = {}
+    gated = {
+        target: any(_jobs.gates(jobs, u.job) or _jobs.tested(jobs, u.job) for u in group)
+        for target, group in by_target.items()
+    }
+    called = _called.Called()
+    if not all(gated.values()):
+        called = _called.plan_calls(workflow, _tested_elsewhere(workflow), taken, _read)
+        ungated = {_job_condition(workflow, u) for t, g in by_target.items() if not gated[t] for u in g}
+        condition = ungated.pop() if len(ungated) == 1 else ""
+        for call in called.calls:
+            new += _called.call_job_lines(indent, call, condition)
+            result.others.append((call.path, call.text, call.newline))
+            if call.text != Workflow(call.path).text:
+                result.changes.append(
+                    f".github/workflows/{call.path.name}: `workflow_call` added to its triggers (nothing else), "
+                    f"so that {workflow.path.name} can run it before a release"
+                )
+            result.changes.append(
+                f"{workflow.where(at + 1)}: added job {call.job_id}: it runs {call.path.name}'s tests, and the "
+                "upload waits for them"
+            )
+        result.notes += called.reasons
     for target in sorted(by_target, key=lambda t: t != TESTPYPI_UPLOAD_URL):  # TestPyPI first
         group = by_target[target]
         base = "publish-to-testpypi" if target else "publish-to-pypi"
@@ -504,6 +527,8 @@ def _plan_publish_jobs(
         ids[target] = job_id
         builders = list(dict.fromkeys(u.job.id for u in group))
         gates = list(dict.fromkeys(g for u in group for g in _jobs.gates(jobs, u.job)))
+        if not gated[target]:
+            gates += [call.job_id for call in called.calls]
         needs = [*builders, *gates]
         # A TestPyPI upload that ran before the PyPI one in the same job, and could fail it, still does.
         if not target and TESTPYPI_UPLOAD_URL in by_target:
@@ -535,15 +560,10 @@ def _plan_publish_jobs(
             f"{workflow.where(at + 1)}: added job {job_id}: it alone may request an OIDC token, in environment "
             f"{env_name}, and uploads what {', '.join(builders)} built"
         )
-        if not gates and not any(_jobs.tested(jobs, u.job) for u in group):
-            elsewhere = _tested_elsewhere(workflow)
+        if not gates and not gated[target]:
             result.notes.append(
                 f"No tests gate {job_id}: no job of {workflow.path.name} runs tests"
-                + (
-                    f" ({', '.join(elsewhere)} run{'s' if len(elsewhere) == 1 else ''} them, but not before a release)"
-                    if elsewhere
-                    else ""
-                )
+                + (" and no other workflow could be called for them" if called.reasons else "")
                 + ", so nothing stops a release whose tests fail. Add the test job to this workflow and list it "
                 "under the publish job's needs."
             )
@@ -552,7 +572,7 @@ def _plan_publish_jobs(
     edits.insert(at, new)
 
 
-def _tested_elsewhere(workflow: Any) -> list[str]:
+def _tested_elsewhere(workflow: Any) -> list[Any]:
     """The project's other workflows that run tests (a test job there does not gate this one)."""
     root = workflow.path.parents[2]
     found = []
@@ -564,8 +584,9 @@ def _tested_elsewhere(workflow: Any) -> list[str]:
         if path.name == workflow.path.name:
             continue
         try:
-            if any(job.runs_tests() for job in Workflow(path).jobs()):
-                found.append(path.name)
+            other = Workflow(path)
+            if any(job.runs_tests() for job in other.jobs()):
+                found.append(other)
         except (RetrofitRefusal, OSError):
             continue
     return found

@@ -49,6 +49,9 @@ def main() -> int:
         if plan is None or plan.text == read_workflow(plan.path)[0]:
             return []
         # The file's own line ends: a CRLF workflow stays CRLF, so the diff shows only the change.
+        for path, text, newline in plan.others:
+            if text != read_workflow(path)[0]:
+                path.write_text(text, encoding="utf-8", newline=newline)
         plan.path.write_text(plan.text, encoding="utf-8", newline=plan.newline)
         return [
             *plan.changes,

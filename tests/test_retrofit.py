@@ -49,8 +49,11 @@ SHAPES: dict[str, tuple[str, str, list[str], bool]] = {
     "testpypi-then-pypi": ("release.yml", "release", ["PYPI_API_TOKEN", "TEST_PYPI_API_TOKEN"], True),
     "cibuildwheel-upload-job": ("wheels.yml", "release", ["pypi_password"], True),
 }
-# Shapes whose publishing workflow runs tests: the upload must wait for them.
+# Shapes whose tests run before the upload: in the publishing workflow, or in another workflow
+# that the publishing one now calls (shape: that workflow).
+CALLED = {"twine-release-setuppy": "ci.yml", "action-password-comments": "tests.yml"}
 TESTED = {
+    *CALLED,
     "twine-tag-onefile",
     "matrix-tag-upload",
     "testpypi-then-pypi",
@@ -120,8 +123,15 @@ def test_files_the_owner_wrote_are_unchanged(retrofitted: dict[str, Any]) -> Non
     before, after = retrofitted["before"], retrofitted["after"]
     publishing = f".github/workflows/{retrofitted['workflow']}"
     assert set(before) <= set(after), "a file was deleted"
+    called = f".github/workflows/{CALLED.get(retrofitted['shape'])}"
     for path, content in before.items():
-        if path != publishing:
+        if path == called:
+            # The tests workflow the release now calls: only its triggers gain workflow_call.
+            old, new = content.decode().splitlines(), after[path].decode().splitlines()
+            changed = [line for line in new if line not in old]
+            assert len(changed) == 1 and "workflow_call" in changed[0], changed
+            assert [line for line in old if line not in new] in ([], [changed[0].replace(", workflow_call", "")])
+        elif path != publishing:
             assert after[path] == content, f"{path} changed"
     if not retrofitted["upgraded"]:
         assert after[publishing] == before[publishing]
@@ -175,28 +185,39 @@ def test_only_a_minimal_job_can_request_a_token(retrofitted: dict[str, Any]) -> 
     assert (env["name"] if isinstance(env, dict) else env) == retrofitted["environment"]
 
 
-def test_the_upload_waits_for_the_tests_the_workflow_runs(retrofitted: dict[str, Any]) -> None:
-    jobs = workflow(retrofitted["project"], retrofitted["workflow"])["jobs"]
+def called_steps(project: Path, job: dict[str, Any]) -> list[Any]:
+    """The steps a job runs: its own, or those of the local workflow it calls."""
+    uses = str(job.get("uses", ""))
+    if not uses.startswith("./.github/workflows/"):
+        return job.get("steps", [])
+    called = load_yaml(project / uses)
+    triggers = called.get("on", called.get(True))
+    assert "workflow_call" in (triggers if isinstance(triggers, (list, dict)) else [triggers])
+    # A call may only narrow the caller's permissions: the calling job grants what the jobs read.
+    for inner in called["jobs"].values():
+        assert set(inner.get("permissions") or {}) <= set(job["permissions"])
+    return [s for inner in called["jobs"].values() for s in inner.get("steps", [])]
+
+
+def test_the_upload_waits_for_the_tests_the_project_runs(retrofitted: dict[str, Any]) -> None:
+    project = retrofitted["project"]
+    jobs = workflow(project, retrofitted["workflow"])["jobs"]
     for job_id in trusted_jobs(jobs):
         testers = [
             j
             for j in jobs_needed(jobs, job_id)
             if any(
                 word in json.dumps(s)
-                for s in jobs[j].get("steps", [])
+                for s in called_steps(project, jobs[j])
                 for word in ("pytest", "CIBW_TEST_COMMAND")
             )
         ]
         assert bool(testers) == (retrofitted["shape"] in TESTED), job_id
-    # Where nothing tests, the message says so instead of inventing a test command, and names
-    # the workflow that does run the tests, where there is one.
+    # Where nothing tests, the message says so instead of inventing a test command; where
+    # another workflow runs them, it says that workflow is now called before the release.
     assert ("No tests gate" in retrofitted["output"]) == (retrofitted["shape"] not in TESTED)
-    elsewhere = {"twine-release-setuppy": "ci.yml", "action-password-comments": "tests.yml"}
-    if retrofitted["shape"] in elsewhere:
-        assert (
-            f"({elsewhere[retrofitted['shape']]} runs them, but not before a release)"
-            in retrofitted["output"]
-        )
+    if retrofitted["shape"] in CALLED:
+        assert f"it runs {CALLED[retrofitted['shape']]}'s tests, and the upload waits" in retrofitted["output"]
 
 
 def test_the_owners_build_is_kept_as_it_was(retrofitted: dict[str, Any]) -> None:
@@ -243,6 +264,12 @@ def test_the_checkers_find_nothing_new(
     assert lint(after) <= lint(before)
     new = zizmor_counts(after) - zizmor_counts(before)
     assert not new, new
+    if retrofitted["shape"] in CALLED:  # the tests workflow the release now calls
+        path = f".github/workflows/{CALLED[retrofitted['shape']]}"
+        (tmp_path / "before" / "called.yml").write_bytes(retrofitted["before"][path])
+        assert lint(retrofitted["project"] / path) <= lint(tmp_path / "before" / "called.yml")
+        new = zizmor_counts(retrofitted["project"] / path) - zizmor_counts(tmp_path / "before" / "called.yml")
+        assert not new, new
 
 
 # The shapes whose building jobs run here with pip alone (cibuildwheel's need other systems).

@@ -209,3 +209,119 @@ def test_a_build_that_tests_its_wheels_gates_the_upload() -> None:
     result = plan(job_with("", steps, head=TAGS))
     assert result.notes == []
     assert jobs(result)["build"]["steps"][-1]["with"]["path"] == "wheelhouse/"
+
+
+# --- tests that live in another workflow: the release calls it -------------------------------
+
+RELEASE = (
+    "on:\n  release:\n    types: [published]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - run: python -m build\n      - run: twine upload dist/*\n        env:\n"
+    "          TWINE_PASSWORD: ${{ secrets.PYPI_TOKEN }}\n"
+)
+PYTEST_JOBS = "jobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+
+
+def plan_beside(tmp_path: Path, tests: str, release: str = RELEASE) -> retrofit.Plan:
+    """The plan of release.yml in a project whose ci.yml holds ``tests``."""
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "ci.yml").write_text(tests)
+    (folder / "release.yml").write_text(release)
+    return retrofit.plan(
+        retrofit.Workflow(folder / "release.yml"),
+        environment="pypi",
+        project_name="acme",
+        uses=lambda action: f"{action}@{'0' * 40} # v9",
+    )
+
+
+@pytest.mark.parametrize(
+    ("on", "after"),
+    [
+        ("on: push\n", "on: [push, workflow_call]\n"),
+        ('"on": "push"\n', '"on": ["push", workflow_call]\n'),
+        ("on: [push, pull_request]  # every change\n", "on: [push, pull_request, workflow_call]  # every change\n"),
+        ("on:\n  - push\n  - pull_request\n", "on:\n  - push\n  - pull_request\n  - workflow_call\n"),
+        (
+            "on:\n  push:\n    branches: [main]\n  pull_request:\n# end of triggers\n",
+            "on:\n  push:\n    branches: [main]\n  pull_request:\n  workflow_call:\n# end of triggers\n",
+        ),
+        ("on:\n  pull_request:\n  workflow_call:\n", "on:\n  pull_request:\n  workflow_call:\n"),
+    ],
+    ids=["scalar", "quoted", "flow-list", "block-list", "mapping", "already-callable"],
+)
+def test_tests_in_another_workflow_are_called_and_gate_the_upload(tmp_path: Path, on: str, after: str) -> None:
+    result = plan_beside(tmp_path, on + PYTEST_JOBS)
+    [(path, text, _)] = result.others
+    assert path.name == "ci.yml"
+    assert text == after + PYTEST_JOBS  # the triggers gain workflow_call; nothing else changes
+    new = jobs(result)
+    assert new["tests"]["uses"] == "./.github/workflows/ci.yml"
+    assert new["tests"]["permissions"] == {"contents": "read"}
+    assert "tests" in new["publish-to-pypi"]["needs"]
+    assert not any("No tests gate" in note for note in result.notes)
+
+
+def test_the_call_is_granted_what_the_tests_read_and_waits_like_the_upload(tmp_path: Path) -> None:
+    tests = (
+        "on: push\npermissions:\n  contents: read\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    permissions:\n      actions: read\n      contents: read\n    steps:\n      - run: tox\n"
+    )
+    release = RELEASE.replace("      - run: twine", "      - if: startsWith(github.ref, 'refs/tags/')\n        run: twine")
+    release = release.replace("on:\n  release:\n    types: [published]\n", 'on:\n  push:\n    tags: ["v*"]\n')
+    new = jobs(plan_beside(tmp_path, tests, release))
+    # A call may only narrow the caller's permissions: the calling job holds what the tests read.
+    assert new["tests"]["permissions"] == {"actions": "read", "contents": "read"}
+    assert new["tests"]["if"] == new["publish-to-pypi"]["if"] == "startsWith(github.ref, 'refs/tags/')"
+
+
+@pytest.mark.parametrize(
+    ("tests", "reason"),
+    [
+        (
+            "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+            "      - uses: codecov/codecov-action@v5\n        with:\n          token: ${{ secrets.CODECOV_TOKEN }}\n",
+            "line 9 reads `secrets.CODECOV_TOKEN`",
+        ),
+        (
+            "on: [push, pull_request]\njobs:\n  test:\n    if: github.event_name == 'pull_request'\n"
+            "    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n",
+            "line 4 reads `github.event_name`",
+        ),
+        (
+            "on: push\njobs:\n  test:\n    if: github.ref == 'refs/heads/main'\n"
+            "    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n",
+            "line 4 reads `github.ref`",
+        ),
+        (
+            "on: push\npermissions:\n  pull-requests: write\n" + PYTEST_JOBS,
+            "asks for write permissions",
+        ),
+        (
+            "on:\n  workflow_call:\n    inputs:\n      python:\n        required: true\n        type: string\n"
+            + PYTEST_JOBS,
+            "required inputs",
+        ),
+        ("on: {push: {branches: [main]}}\n" + PYTEST_JOBS, "form this template does not edit"),
+    ],
+    ids=["secret", "event-name", "branch-only", "write", "required-input", "flow-mapping"],
+)
+def test_tests_a_call_would_change_are_not_called_and_the_owner_is_told_why(
+    tmp_path: Path, tests: str, reason: str
+) -> None:
+    result = plan_beside(tmp_path, tests)
+    assert result.others == []
+    assert "tests" not in jobs(result)
+    assert any(reason in note and ".github/workflows/ci.yml was not called" in note for note in result.notes), (
+        result.notes
+    )
+    assert any(note.startswith("No tests gate publish-to-pypi") for note in result.notes)
+
+
+def test_two_concurrency_groups_are_not_called_into_a_deadlock(tmp_path: Path) -> None:
+    group = "concurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n  cancel-in-progress: true\n"
+    result = plan_beside(tmp_path, "on: push\n" + group + PYTEST_JOBS, RELEASE.replace("jobs:\n", group + "jobs:\n", 1))
+    assert result.others == []
+    assert any("deadlock" in note for note in result.notes)
+    # One group alone is no collision: the call is made.
+    assert plan_beside(tmp_path / "one", "on: push\n" + group + PYTEST_JOBS).others

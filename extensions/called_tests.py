@@ -1,0 +1,218 @@
+"""Gate a release on tests that live in another workflow: call that workflow.
+
+Part of the retrofit's plan step (extensions/retrofit.py). When the publishing workflow
+runs no tests but another workflow of the project does, GitHub can run that workflow as
+a job of the publishing one (a reusable workflow): its triggers gain ``workflow_call``
+(the only edit to it) and the publishing workflow gets a job ``uses: ./.github/workflows/<it>``
+that the publish job needs.
+
+A call runs the workflow in the caller's context: ``github.event_name``, the event's
+payload, ``inputs`` and ``secrets`` are the release's, not a push's or a pull request's,
+and ``github.workflow`` is the caller's name, so two concurrency groups can deadlock.
+A workflow whose meaning a call would change is not called; the reason goes to the
+owner instead (``Called.reasons``), and nothing gates the release, as before.
+Pure: it reads text and returns new text; the caller writes. Standard library and PyYAML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# What a call would read differently from the workflow's own events. In `if:` conditions the
+# ref too: a job run only for a branch is skipped under a tag's release, and passes vacuously.
+_EVENT_CONTEXT = re.compile(
+    r"\bgithub\.(?:event_name|event\.|head_ref|base_ref)|\binputs\.|\bsecrets\.(?!GITHUB_TOKEN\b)\w+"
+)
+_EVENT_CONTEXT_IN_IF = re.compile(_EVENT_CONTEXT.pattern + r"|\bgithub\.ref(?:_name)?\b")
+
+
+@dataclass
+class Call:
+    """One tests workflow the publishing workflow calls."""
+
+    path: Path
+    text: str  # its new text ("\n" line ends), or its text when it already allowed calls
+    newline: str
+    job_id: str
+    permissions: list[str]  # the calling job's `permissions:` lines (what the workflow reads)
+
+
+@dataclass
+class Called:
+    calls: list[Call] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why a tests workflow was not called
+
+
+def plan_calls(publishing: Any, others: list[Any], taken: set[str], read: Any) -> Called:
+    """The calls that gate ``publishing`` on the tests of ``others`` (read workflows that run
+    tests), with a reason for each one that cannot be called. ``read`` is extensions/workflows.py."""
+    result = Called()
+    for workflow in others:
+        where = f".github/workflows/{workflow.path.name}"
+        reason = read.writable_error(workflow.path) or _call_changes(workflow, publishing, read)
+        if reason:
+            result.reasons.append(f"{where} was not called before the release: {reason}")
+            continue
+        text = _with_workflow_call(workflow, read)
+        if text is None:
+            result.reasons.append(
+                f"{where} was not called before the release: its `on:` is written in a form this template "
+                "does not edit (a flow mapping or a list over several lines). Add `workflow_call:` to its "
+                "triggers by hand and call it from the publish job's needs."
+            )
+            continue
+        base = "tests" if "tests" not in taken else f"tests-{workflow.path.stem}"
+        job_id = base if base not in taken else f"{base}-before-release"
+        taken.add(job_id)
+        result.calls.append(Call(workflow.path, text, workflow.newline, job_id, _permissions(workflow, read)))
+    return result
+
+
+def call_job_lines(indent: str, call: Call, condition: str) -> list[str]:
+    body = indent + "  "
+    lines = [
+        "",
+        f"{indent}{call.job_id}:",
+        f"{body}name: Tests of {call.path.name}, before the release",
+    ]
+    if condition:
+        lines.append(f"{body}if: {condition}")
+    lines += [
+        f"{body}permissions:",
+        *(f"{body}  {line}" for line in call.permissions),
+        # GitHub's newer `$/` form (2026-07-30) means the same here, a call from the same commit,
+        # but actionlint and GitHub Enterprise Server do not read it yet: hence `./` and the ignore.
+        f"{body}uses: ./.github/workflows/{call.path.name}  # zizmor: ignore[self-repository]",
+    ]
+    return lines
+
+
+def _call_changes(workflow: Any, publishing: Any, read: Any) -> str:
+    """What a call from the release would change about ``workflow`` ("" when nothing)."""
+    on = read.get(workflow.root, "on")
+    if on is not None:
+        call = read.get(on[1], "workflow_call")
+        if call is not None and _requires_something(call[1], read):
+            return "it takes required inputs or secrets when called, which this template cannot supply."
+    for node, key, in_if in _scalars(workflow.root, read):
+        pattern = _EVENT_CONTEXT_IN_IF if in_if else _EVENT_CONTEXT
+        if match := pattern.search(node.value):
+            return (
+                f"line {node.start_mark.line + 1} reads `{match.group(0).rstrip('.')}`, which a call from "
+                f"the release sees differently (the release's event, none of its secrets). Gate the publish "
+                f"job on these tests by hand (see the README)."
+            )
+        if key == "permissions" and "write" in node.value:
+            return (
+                f"line {node.start_mark.line + 1} asks for write permissions, which a call would grant to "
+                "the release run."
+            )
+    if _has_concurrency(workflow, read) and _has_concurrency(publishing, read):
+        return (
+            "both workflows set a concurrency group; in a call, github.workflow is the caller's, and GitHub "
+            "cancels a run whose groups collide (a deadlock)."
+        )
+    return ""
+
+
+def _requires_something(node: yaml.Node, read: Any) -> bool:
+    for section in ("inputs", "secrets"):
+        found = read.get(node, section)
+        if found and isinstance(found[1], yaml.MappingNode):
+            for _, spec in found[1].value:
+                required = read.get(spec, "required")
+                if required and read.scalar(required[1]).lower() == "true":
+                    return True
+    return False
+
+
+def _scalars(node: yaml.Node, read: Any, key: str = "", in_if: bool = False, top: bool = True):
+    """Every scalar outside the triggers and the concurrency groups, with the key it sits under
+    (for a `permissions:` scalar or mapping value) and whether it is inside an `if:`."""
+    if isinstance(node, yaml.ScalarNode):
+        yield node, key, in_if
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            yield from _scalars(child, read, key, in_if, False)
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            name = read.scalar(k)
+            if (top and name == "on") or name == "concurrency":
+                continue
+            inner = "permissions" if key == "permissions" or name == "permissions" else ""
+            yield from _scalars(v, read, inner, in_if or name == "if", False)
+
+
+def _has_concurrency(workflow: Any, read: Any) -> bool:
+    if read.get(workflow.root, "concurrency"):
+        return True
+    return any(job.get("concurrency") is not None for job in workflow.jobs())
+
+
+def _permissions(workflow: Any, read: Any) -> list[str]:
+    """The calling job's permissions: every scope the workflow or its jobs read (a call may
+    only narrow the caller's), else the least a test run needs."""
+    nodes = [read.get(workflow.root, "permissions"), *((None, j.get("permissions")) for j in workflow.jobs())]
+    scopes: dict[str, str] = {}
+    for found in nodes:
+        node = found[1] if found else None
+        if isinstance(node, yaml.ScalarNode) and node.value == "read-all":
+            return ["contents: read", "actions: read", "checks: read", "packages: read", "pull-requests: read"]
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if read.scalar(v) == "read":
+                    scopes[read.scalar(k)] = "read"
+    scopes.setdefault("contents", "read")
+    return [f"{scope}: {level}" for scope, level in sorted(scopes.items())]
+
+
+def _with_workflow_call(workflow: Any, read: Any) -> str | None:
+    """The workflow's text with ``workflow_call`` among its triggers (None: a form not edited)."""
+    found = read.get(workflow.root, "on")
+    if found is None:
+        return None
+    key, node = found
+    lines = workflow.text.splitlines(keepends=True)
+    if isinstance(node, yaml.MappingNode) and read.get(node, "workflow_call"):
+        return workflow.text
+    if isinstance(node, yaml.SequenceNode) and "workflow_call" in {read.scalar(n) for n in node.value}:
+        return workflow.text
+    if isinstance(node, yaml.ScalarNode) and node.value == "workflow_call":
+        return workflow.text
+    if isinstance(node, yaml.ScalarNode):
+        if node.start_mark.line != node.end_mark.line:
+            return None
+        line = lines[node.start_mark.line]
+        start, end = node.start_mark.column, node.end_mark.column
+        lines[node.start_mark.line] = f"{line[:start]}[{line[start:end]}, workflow_call]{line[end:]}"
+    elif getattr(node, "flow_style", False):
+        if not isinstance(node, yaml.SequenceNode) or node.start_mark.line != node.end_mark.line:
+            return None
+        line = lines[node.start_mark.line]
+        close = node.end_mark.column - 1
+        if line[close] != "]":
+            return None
+        lines[node.start_mark.line] = f"{line[:close].rstrip()}, workflow_call{line[close:]}"
+    elif node.value:
+        first = node.value[0] if isinstance(node, yaml.SequenceNode) else node.value[0][0]
+        at = read.end_line(node)
+        pad = " " * first.start_mark.column
+        if isinstance(node, yaml.SequenceNode):
+            dash = lines[first.start_mark.line]
+            pad = dash[: len(dash) - len(dash.lstrip())]
+            lines.insert(at, f"{pad}- workflow_call\n")
+        else:
+            lines.insert(at, f"{pad}workflow_call:\n")
+    else:
+        return None
+    text = "".join(lines)
+    try:
+        read.Workflow(workflow.path, text)
+    except read.RetrofitRefusal:  # pragma: no cover - a bug here must never reach a user's file
+        return None
+    return text
