@@ -159,6 +159,32 @@ def git_remote(root: Path) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def first_commit_author(root: Path) -> tuple[str, str]:
+    """(name, email) of the author of the project's first commit, or ("", "")."""
+    try:
+        roots = subprocess.run(
+            ["git", "-C", str(root), "rev-list", "--max-parents=0", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        commits = roots.stdout.split()
+        if roots.returncode != 0 or not commits:
+            return "", ""
+        done = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%an%x00%ae", commits[-1], "--"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "", ""
+    name, _, email = done.stdout.strip().partition("\0")
+    return (name, email) if done.returncode == 0 else ("", "")
+
+
 def github_repository(url: str) -> tuple[str, str] | None:
     """(owner, repository) of a github.com URL, https or ssh; None for any other URL."""
     match = _GITHUB_URL.search(url)
@@ -205,6 +231,13 @@ def metadata(root: Path) -> dict[str, str]:
         cfg.get("author_email"),
         setup.get("author_email"),
     )
+    if "author_name" not in found:
+        # The project names no author: its own history does (who made its first commit),
+        # not the person who happens to run copier on it today.
+        name, email = first_commit_author(root)
+        first("author_name", name)
+        if "author_email" not in found:
+            first("author_email", email)
     requires = (
         project.get("requires-python")
         or (poetry.get("dependencies") or {}).get("python")

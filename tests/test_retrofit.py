@@ -383,6 +383,23 @@ def test_answers_and_releasing_describe_the_project_as_it_is(retrofitted: dict[s
     assert "version = " not in every_release  # the template's own release steps are not claimed
 
 
+def test_a_project_that_names_no_author_is_credited_from_its_history(template: Path, tmp_path: Path) -> None:
+    """Where the project names no author, the answers take its first commit's author, not the
+    git identity of whoever runs copier (conftest's "Test Author")."""
+    project = tmp_path / "anonymous"
+    shutil.copytree(FIXTURES / "twine-tag-onefile", project)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        "\n".join(line for line in pyproject.read_text().splitlines() if not line.startswith("authors"))
+    )
+    run(["git", "init", "-q", project])
+    git(project, "add", "-A")
+    git(project, "-c", "user.name=Grace Hopper", "-c", "user.email=grace@example.com", "commit", "-qm", "First")
+    retrofit(template, project)
+    answers = load_yaml(project / ".copier-answers.yml")
+    assert (answers["author_name"], answers["author_email"]) == ("Grace Hopper", "grace@example.com")
+
+
 def test_retrofit_again_changes_nothing(retrofitted: dict[str, Any], template: Path, tmp_path: Path) -> None:
     project = tmp_path / "again"
     shutil.copytree(retrofitted["project"], project)
