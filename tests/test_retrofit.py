@@ -48,6 +48,7 @@ SHAPES: dict[str, tuple[str, str, list[str], bool]] = {
     "matrix-tag-upload": ("build.yml", "release", ["PYPI_API_TOKEN"], True),
     "testpypi-then-pypi": ("release.yml", "release", ["PYPI_API_TOKEN", "TEST_PYPI_API_TOKEN"], True),
     "cibuildwheel-upload-job": ("wheels.yml", "release", ["pypi_password"], True),
+    "uv-hatch-just": ("release.yml", "release", ["HATCH_TOKEN"], True),
 }
 # Shapes whose tests run before the upload: in the publishing workflow, or in another workflow
 # that the publishing one now calls (shape: that workflow).
@@ -58,6 +59,7 @@ TESTED = {
     "matrix-tag-upload",
     "testpypi-then-pypi",
     "cibuildwheel-upload-job",
+    "uv-hatch-just",
     "trusted",
 }
 
@@ -209,7 +211,7 @@ def test_the_upload_waits_for_the_tests_the_project_runs(retrofitted: dict[str, 
             if any(
                 word in json.dumps(s)
                 for s in called_steps(project, jobs[j])
-                for word in ("pytest", "CIBW_TEST_COMMAND")
+                for word in ("pytest", "CIBW_TEST_COMMAND", "just test")
             )
         ]
         assert bool(testers) == (retrofitted["shape"] in TESTED), job_id
@@ -347,6 +349,7 @@ def test_answers_come_from_the_project(retrofitted: dict[str, Any]) -> None:
         "matrix-tag-upload": ("acme-matrix", "Mary Jackson", "3.11", "MIT"),
         "testpypi-then-pypi": ("acme-staged", "Dorothy Vaughan", "3.11", "Apache-2.0"),
         "cibuildwheel-upload-job": ("acme-wheels", "Annie Easley", "3.11", "BSD-3-Clause"),
+        "uv-hatch-just": ("acme-just", "Hedy Lamarr", "3.11", "MIT"),
     }[retrofitted["shape"]]
     assert (
         answers["project_name"],
@@ -356,7 +359,12 @@ def test_answers_come_from_the_project(retrofitted: dict[str, Any]) -> None:
     ) == expected
 
 
-BACKENDS = {"action-password-comments": "hatchling", "poetry": "other", "testpypi-then-pypi": "hatchling"}
+BACKENDS = {
+    "action-password-comments": "hatchling",
+    "poetry": "other",
+    "testpypi-then-pypi": "hatchling",
+    "uv-hatch-just": "hatchling",
+}
 RELEASE_WORDS = {
     "twine-release-setuppy": "a release on GitHub",
     "twine-tag-onefile": "every pull request, every push",
@@ -365,6 +373,7 @@ RELEASE_WORDS = {
     "matrix-tag-upload": "every pull request, every push",
     "testpypi-then-pypi": "a release on GitHub",
     "cibuildwheel-upload-job": "every pull request, a pushed tag",
+    "uv-hatch-just": "every pull request, every push",
 }
 
 
