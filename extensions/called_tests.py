@@ -162,7 +162,13 @@ def _permissions(workflow: Any, read: Any) -> list[str]:
     for found in nodes:
         node = found[1] if found else None
         if isinstance(node, yaml.ScalarNode) and node.value == "read-all":
-            return ["contents: read", "actions: read", "checks: read", "packages: read", "pull-requests: read"]
+            return [
+                "contents: read",
+                "actions: read",
+                "checks: read",
+                "packages: read",
+                "pull-requests: read",
+            ]
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if read.scalar(v) == "read":
@@ -176,7 +182,7 @@ def _with_workflow_call(workflow: Any, read: Any) -> str | None:
     found = read.get(workflow.root, "on")
     if found is None:
         return None
-    key, node = found
+    _key, node = found
     lines = workflow.text.splitlines(keepends=True)
     if isinstance(node, yaml.MappingNode) and read.get(node, "workflow_call"):
         return workflow.text

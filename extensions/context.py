@@ -182,10 +182,11 @@ def toml_list(values: list[str]) -> str:
 
 def workflow_actions(answers: dict[str, Any]) -> list[str]:
     """The actions the rendered workflows use, for configuration that must list them."""
-    installer = "astral-sh/setup-uv" if answers.get("ci_installer") == "uv" else "actions/setup-python"
+    # setup-python in every project: test.yml's checks and coverage jobs use it with uv too.
     actions = [
         "actions/checkout",
-        installer,
+        "actions/setup-python",
+        *(["astral-sh/setup-uv"] if answers.get("ci_installer") == "uv" else []),
         "actions/upload-artifact",
         "actions/download-artifact",
         "pypa/gh-action-pypi-publish",
@@ -228,6 +229,8 @@ RULES: dict[str, Any] = {
     "python_min": lambda v: pythons.python_min_error(str(v), today()),
     "build_backend": lambda v: "" if v in backends.BACKENDS or v == "other" else "not offered",
     "ci_installer": lambda v: "" if v in ("pip", "uv") else "not offered",
+    "os_matrix": lambda v: "" if v in ("linux", "all") else "not offered",
+    "free_threading": lambda v: "" if v in ("required", "allowed-to-fail", "none") else "not offered",
     "release_environment": names.environment_error,
 }
 

@@ -135,7 +135,13 @@ class Runner:
     def __init__(self, project: Path, work: Path, env: dict[str, str]) -> None:
         self.project = project
         self.work = work
-        self.env = {**os.environ, **env}
+        work.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ,
+            "RUNNER_TEMP": str(work),
+            "GITHUB_STEP_SUMMARY": str(work / "step-summary.md"),
+            **env,
+        }
         self.env.pop("VIRTUAL_ENV", None)
 
     def use(self, step: dict[str, Any]) -> None:
@@ -154,24 +160,37 @@ class Runner:
             self.env["UV_PYTHON_DOWNLOADS"] = "never"
             return
         if action == "actions/upload-artifact":
-            assert list((self.project / step["with"]["path"]).iterdir()), "nothing to upload"
+            assert list(self.project.glob(step["with"]["path"])), "nothing to upload"
+            if (self.project / step["with"]["path"]).is_dir():
+                assert list((self.project / step["with"]["path"]).iterdir()), "nothing to upload"
             return
+        if action == "actions/download-artifact":
+            return  # every job of the rehearsal runs in the same folder: the files are here
         raise AssertionError(f"no local stand-in for {action}: add one to the rehearsal")
+
+    def run_step(self, step: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+        """A ``run:`` step, in the shell it names (bash by default, or python)."""
+        if step.get("shell") == "python":
+            python = shutil.which("python", path=self.env["PATH"]) or sys.executable
+            command = [python, "-c", step["run"]]
+        else:
+            command = ["bash", "-e", "-c", step["run"]]
+        return subprocess.run(
+            command,
+            cwd=self.project,
+            env={**self.env, **{k: str(v) for k, v in (step.get("env") or {}).items()}},
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
 
     def run_job(self, job: dict[str, Any]) -> None:
         for step in job["steps"]:
             if "uses" in step:
                 self.use(step)
             else:
-                done = subprocess.run(
-                    ["bash", "-e", "-c", step["run"]],
-                    cwd=self.project,
-                    env=self.env,
-                    capture_output=True,
-                    text=True,
-                    timeout=900,
-                    check=False,
-                )
+                done = self.run_step(step)
                 assert done.returncode == 0, (
                     f"step {step.get('name', step['run'])!r} failed:\n{done.stdout}{done.stderr}"
                 )

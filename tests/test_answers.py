@@ -135,7 +135,8 @@ def check_description_everywhere(project: Path, description: str) -> None:
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["description"] == description
     init = (project / "src/acme_widgets/__init__.py").read_text()
     assert ast.get_docstring(ast.parse(init), clean=False) == description
-    readme_line = (project / "README.md").read_text().split("\n")[2]
+    # Title, blank line, four badges, blank line, then the description.
+    readme_line = (project / "README.md").read_text().split("\n")[7]
     assert markdown_shows(readme_line) == description
     assert load_yaml(project / ".copier-answers.yml")["description"] == description
     for wf in (project / ".github/workflows").glob("*.yml"):

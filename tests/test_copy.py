@@ -98,7 +98,7 @@ def test_pyproject_has_the_pep_621_metadata(default_project: Path) -> None:
     assert project["license-files"] == ["LICENSE"]
     assert project["authors"] == [{"name": GIT_USER[0], "email": GIT_USER[1]}]
     assert project["requires-python"] == f">={pythons.default_min(dt.date.today())}"
-    assert project["optional-dependencies"]["test"] == ["pytest>=8"]
+    assert project["optional-dependencies"]["test"] == ["pytest>=8", "coverage[toml]>=7.10"]
     assert set(project["urls"]) == {"Homepage", "Issues", "Changelog", "CI"}
     assert project["urls"]["Issues"] == "https://github.com/acme/acme-widgets/issues"
     # PEP 639: a license expression excludes License :: classifiers.

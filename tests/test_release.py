@@ -1,7 +1,7 @@
 """Release rehearsal: the rendered workflows' own commands, run for real on this machine.
 
-The `run:` steps of the test job and of the build job run in order inside a rendered
-project; each `uses:` step is replaced by its local equivalent (the checkout is the
+The `run:` steps of test.yml's checks, test and coverage jobs and of the build job run in
+order inside a rendered project; each `uses:` step is replaced by its local equivalent (the checkout is the
 project already here; setup-python is a fresh virtual environment of this Python;
 setup-uv is the uv of the test environment). The built files are then checked and
 uploaded, as the publish job does, with the very twine that the pinned
@@ -85,8 +85,13 @@ def rehearsed(request: pytest.FixtureRequest, render, tmp_path_factory: pytest.T
     shutil.copytree(
         render(**answers, project_name=f"acme-{answers['build_backend']}-{answers['ci_installer']}"), project
     )
-    test_job = workflow(project, "test.yml")["jobs"]["test"]
-    Runner(project, work, {"UV_CACHE_DIR": str(work / "uv-cache")}).run_job(test_job)
+    # test.yml as CI runs it: the checks (ruff, mypy, zizmor at the pre-commit config's
+    # versions), the tests under coverage, and the combined report with its threshold.
+    tests = workflow(project, "test.yml")["jobs"]
+    for job_id in ("checks", "test", "coverage"):
+        Runner(project, work / job_id, {"UV_CACHE_DIR": str(work / "uv-cache")}).run_job(tests[job_id])
+    summary = (work / "coverage" / "step-summary.md").read_text()
+    assert "| **TOTAL**" in summary and "100%" in summary, summary
     build_job = workflow(project, "publish.yml")["jobs"]["build"]
     Runner(project, work, {"GITHUB_REF_NAME": "v0.1.0", "UV_CACHE_DIR": str(work / "uv-cache")}).run_job(
         build_job

@@ -132,7 +132,10 @@ def test_files_the_owner_wrote_are_unchanged(retrofitted: dict[str, Any]) -> Non
             old, new = content.decode().splitlines(), after[path].decode().splitlines()
             changed = [line for line in new if line not in old]
             assert len(changed) == 1 and "workflow_call" in changed[0], changed
-            assert [line for line in old if line not in new] in ([], [changed[0].replace(", workflow_call", "")])
+            assert [line for line in old if line not in new] in (
+                [],
+                [changed[0].replace(", workflow_call", "")],
+            )
         elif path != publishing:
             assert after[path] == content, f"{path} changed"
     if not retrofitted["upgraded"]:
@@ -219,7 +222,9 @@ def test_the_upload_waits_for_the_tests_the_project_runs(retrofitted: dict[str, 
     # another workflow runs them, it says that workflow is now called before the release.
     assert ("No tests gate" in retrofitted["output"]) == (retrofitted["shape"] not in TESTED)
     if retrofitted["shape"] in CALLED:
-        assert f"it runs {CALLED[retrofitted['shape']]}'s tests, and the upload waits" in retrofitted["output"]
+        assert (
+            f"it runs {CALLED[retrofitted['shape']]}'s tests, and the upload waits" in retrofitted["output"]
+        )
 
 
 def test_the_owners_build_is_kept_as_it_was(retrofitted: dict[str, Any]) -> None:
@@ -403,7 +408,16 @@ def test_a_project_that_names_no_author_is_credited_from_its_history(template: P
     )
     run(["git", "init", "-q", project])
     git(project, "add", "-A")
-    git(project, "-c", "user.name=Grace Hopper", "-c", "user.email=grace@example.com", "commit", "-qm", "First")
+    git(
+        project,
+        "-c",
+        "user.name=Grace Hopper",
+        "-c",
+        "user.email=grace@example.com",
+        "commit",
+        "-qm",
+        "First",
+    )
     retrofit(template, project)
     answers = load_yaml(project / ".copier-answers.yml")
     assert (answers["author_name"], answers["author_email"]) == ("Grace Hopper", "grace@example.com")

@@ -240,7 +240,10 @@ def plan_beside(tmp_path: Path, tests: str, release: str = RELEASE) -> retrofit.
     [
         ("on: push\n", "on: [push, workflow_call]\n"),
         ('"on": "push"\n', '"on": ["push", workflow_call]\n'),
-        ("on: [push, pull_request]  # every change\n", "on: [push, pull_request, workflow_call]  # every change\n"),
+        (
+            "on: [push, pull_request]  # every change\n",
+            "on: [push, pull_request, workflow_call]  # every change\n",
+        ),
         ("on:\n  - push\n  - pull_request\n", "on:\n  - push\n  - pull_request\n  - workflow_call\n"),
         (
             "on:\n  push:\n    branches: [main]\n  pull_request:\n# end of triggers\n",
@@ -250,7 +253,9 @@ def plan_beside(tmp_path: Path, tests: str, release: str = RELEASE) -> retrofit.
     ],
     ids=["scalar", "quoted", "flow-list", "block-list", "mapping", "already-callable"],
 )
-def test_tests_in_another_workflow_are_called_and_gate_the_upload(tmp_path: Path, on: str, after: str) -> None:
+def test_tests_in_another_workflow_are_called_and_gate_the_upload(
+    tmp_path: Path, on: str, after: str
+) -> None:
     result = plan_beside(tmp_path, on + PYTEST_JOBS)
     [(path, text, _)] = result.others
     assert path.name == "ci.yml"
@@ -267,7 +272,9 @@ def test_the_call_is_granted_what_the_tests_read_and_waits_like_the_upload(tmp_p
         "on: push\npermissions:\n  contents: read\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
         "    permissions:\n      actions: read\n      contents: read\n    steps:\n      - run: tox\n"
     )
-    release = RELEASE.replace("      - run: twine", "      - if: startsWith(github.ref, 'refs/tags/')\n        run: twine")
+    release = RELEASE.replace(
+        "      - run: twine", "      - if: startsWith(github.ref, 'refs/tags/')\n        run: twine"
+    )
     release = release.replace("on:\n  release:\n    types: [published]\n", 'on:\n  push:\n    tags: ["v*"]\n')
     new = jobs(plan_beside(tmp_path, tests, release))
     # A call may only narrow the caller's permissions: the calling job holds what the tests read.
@@ -279,18 +286,24 @@ def test_the_call_is_granted_what_the_tests_read_and_waits_like_the_upload(tmp_p
     ("tests", "reason"),
     [
         (
-            "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
-            "      - uses: codecov/codecov-action@v5\n        with:\n          token: ${{ secrets.CODECOV_TOKEN }}\n",
+            (
+                "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+                "      - uses: codecov/codecov-action@v5\n        with:\n          token: ${{ secrets.CODECOV_TOKEN }}\n"
+            ),
             "line 9 reads `secrets.CODECOV_TOKEN`",
         ),
         (
-            "on: [push, pull_request]\njobs:\n  test:\n    if: github.event_name == 'pull_request'\n"
-            "    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n",
+            (
+                "on: [push, pull_request]\njobs:\n  test:\n    if: github.event_name == 'pull_request'\n"
+                "    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+            ),
             "line 4 reads `github.event_name`",
         ),
         (
-            "on: push\njobs:\n  test:\n    if: github.ref == 'refs/heads/main'\n"
-            "    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n",
+            (
+                "on: push\njobs:\n  test:\n    if: github.ref == 'refs/heads/main'\n"
+                "    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+            ),
             "line 4 reads `github.ref`",
         ),
         (
@@ -312,15 +325,17 @@ def test_tests_a_call_would_change_are_not_called_and_the_owner_is_told_why(
     result = plan_beside(tmp_path, tests)
     assert result.others == []
     assert "tests" not in jobs(result)
-    assert any(reason in note and ".github/workflows/ci.yml was not called" in note for note in result.notes), (
-        result.notes
-    )
+    assert any(
+        reason in note and ".github/workflows/ci.yml was not called" in note for note in result.notes
+    ), result.notes
     assert any(note.startswith("No tests gate publish-to-pypi") for note in result.notes)
 
 
 def test_two_concurrency_groups_are_not_called_into_a_deadlock(tmp_path: Path) -> None:
     group = "concurrency:\n  group: ${{ github.workflow }}-${{ github.ref }}\n  cancel-in-progress: true\n"
-    result = plan_beside(tmp_path, "on: push\n" + group + PYTEST_JOBS, RELEASE.replace("jobs:\n", group + "jobs:\n", 1))
+    result = plan_beside(
+        tmp_path, "on: push\n" + group + PYTEST_JOBS, RELEASE.replace("jobs:\n", group + "jobs:\n", 1)
+    )
     assert result.others == []
     assert any("deadlock" in note for note in result.notes)
     # One group alone is no collision: the call is made.

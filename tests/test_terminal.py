@@ -47,6 +47,8 @@ PROMPTS = {
     "python_min": "Oldest Python the package supports",
     "build_backend": "Build backend",
     "ci_installer": "What the workflows install and build with",
+    "os_matrix": "Where the tests run on every push and pull request",
+    "free_threading": "Test on the newest free-threaded CPython too",
     "release_environment": "GitHub environment of the publishing job",
     "testpypi": "Publish each release to TestPyPI first",
     "publish_workflow": "The workflow file that publishes to PyPI",

@@ -31,6 +31,7 @@ from helpers import (
     make_venv,
     replace_in_files,
     run,
+    workflow,
 )
 
 RENAME_MIGRATION = """
@@ -272,7 +273,10 @@ def updated_from_history(request: pytest.FixtureRequest, tmp_path_factory: pytes
     renders = {}
     for ref in ("v0.1.0", "v0.2.0"):
         plain = root / f"plain-{ref}" / "acme-widgets"
-        copy_with_answers(plain, REQUIRED_ANSWERS, template, f"--vcs-ref={ref}")
+        # A project that updates into the free-threaded job gets it as allowed to fail (its
+        # code was never tested free-threaded); a new project, as required.
+        answers = {**REQUIRED_ANSWERS, **({"free_threading": "allowed-to-fail"} if ref == "v0.2.0" else {})}
+        copy_with_answers(plain, answers, template, f"--vcs-ref={ref}")
         renders[ref] = tree(plain)
     project = root / "acme-widgets"
     copy_with_answers(project, REQUIRED_ANSWERS, template, "--vcs-ref=v0.1.0")
@@ -306,6 +310,17 @@ def test_update_from_an_earlier_release_conflicts_only_where_both_changed(update
             assert b"<<<<<<<" not in after[name], name
         elif name != DELETED:
             assert after.get(name) == new.get(name), f"{name}: not what the new release renders"
+
+
+def test_update_from_an_earlier_release_brings_the_new_ci_jobs(updated_from_history) -> None:
+    """The checks, coverage and free-threaded jobs arrive with the update (without conflicts:
+    the test above); the free-threaded one may fail, and the package claims nothing new."""
+    project, _, _ = updated_from_history
+    jobs = workflow(project, "test.yml")["jobs"]
+    assert {"checks", "test", "coverage", "free-threaded"} <= set(jobs)
+    assert jobs["free-threaded"]["continue-on-error"] is True
+    assert load_yaml(project / ".copier-answers.yml")["free_threading"] == "allowed-to-fail"
+    assert "Free Threading" not in (project / "pyproject.toml").read_text()
 
 
 @pytest.mark.slow

