@@ -187,6 +187,7 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
         "actions/checkout",
         "actions/setup-python",
         *(["astral-sh/setup-uv"] if answers.get("ci_installer") == "uv" else []),
+        *(["actions/upload-pages-artifact", "actions/deploy-pages"] if answers.get("docs") == "mkdocs" else []),
         "actions/upload-artifact",
         "actions/download-artifact",
         "pypa/gh-action-pypi-publish",
@@ -231,6 +232,9 @@ RULES: dict[str, Any] = {
     "ci_installer": lambda v: "" if v in ("pip", "uv") else "not offered",
     "os_matrix": lambda v: "" if v in ("linux", "all") else "not offered",
     "free_threading": lambda v: "" if v in ("required", "allowed-to-fail", "none") else "not offered",
+    "docs": lambda v: "" if v in ("none", "mkdocs") else "not offered",
+    "versioning": lambda v: "" if v in ("static", "git") else "not offered",
+    "cli": lambda v: "" if v in ("none", "argparse", "click") else "not offered",
     "release_environment": names.environment_error,
 }
 
@@ -589,6 +593,7 @@ _DERIVED_FROM = (
     "project_name",
     "pin_actions",
     "ci_installer",
+    "docs",
 )
 
 
@@ -609,6 +614,10 @@ def _derived(answers: tuple[Any, ...], date: dt.date) -> dict[str, Any]:
         values["backend_config"] = backend.tool_config.format(import_name=a["import_name"])
     if a["github_owner"] and a["github_repo"]:
         values["repo_url"] = f"https://github.com/{a['github_owner']}/{a['github_repo']}"
+        # GitHub Pages serves a user's or organisation's own site repository at the root.
+        owner, repo = str(a["github_owner"]), str(a["github_repo"])
+        pages = f"https://{owner.lower()}.github.io/"
+        values["docs_url"] = pages if repo.lower() == f"{owner.lower()}.github.io" else f"{pages}{repo}/"
     if a["project_name"]:
         # How the project's name appears in sdist and wheel file names.
         values["dist_name"] = names.normalize(str(a["project_name"])).replace("-", "_")

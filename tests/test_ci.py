@@ -6,10 +6,10 @@ tests/test_workflows.py."""
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from helpers import load_yaml, workflow
 
@@ -90,7 +90,9 @@ def test_readme_badges_point_to_the_project(default_project: Path) -> None:
 
 
 def test_dependabot_groups_action_updates_weekly_with_a_cooldown(default_project: Path) -> None:
-    updates = {u["package-ecosystem"]: u for u in load_yaml(default_project / ".github/dependabot.yml")["updates"]}
+    updates = {
+        u["package-ecosystem"]: u for u in load_yaml(default_project / ".github/dependabot.yml")["updates"]
+    }
     actions = updates["github-actions"]
     assert actions["schedule"]["interval"] == "weekly"
     assert actions["groups"]["actions"]["patterns"] == ["*"]

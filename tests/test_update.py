@@ -319,7 +319,12 @@ def test_update_from_an_earlier_release_brings_the_new_ci_jobs(updated_from_hist
     jobs = workflow(project, "test.yml")["jobs"]
     assert {"checks", "test", "coverage", "free-threaded"} <= set(jobs)
     assert jobs["free-threaded"]["continue-on-error"] is True
-    assert load_yaml(project / ".copier-answers.yml")["free_threading"] == "allowed-to-fail"
+    answers = load_yaml(project / ".copier-answers.yml")
+    assert answers["free_threading"] == "allowed-to-fail"
+    # Documentation, versions from git and a command line are opt-in: it keeps its shape.
+    assert (answers["docs"], answers["versioning"], answers["cli"]) == ("none", "static", "none")
+    assert not (project / "mkdocs.yml").exists()
+    assert 'version = "0.1.0"' in (project / "pyproject.toml").read_text()
     assert "Free Threading" not in (project / "pyproject.toml").read_text()
 
 

@@ -18,13 +18,16 @@ from helpers import actionlint, load_yaml, run, steps_using, tool, workflow
 FREE_THREADING = ["required", "allowed-to-fail", "none"]
 VARIANTS = {
     f"{backend}-{installer}-{'pinned' if pin else 'tags'}{'-testpypi' if testpypi else ''}"
-    f"-{os_matrix}-ft-{FREE_THREADING[i % 3]}": {
+    f"-{os_matrix}-ft-{FREE_THREADING[i % 3]}{'-docs' if i % 2 == 0 else ''}": {
         "build_backend": backend,
         "ci_installer": installer,
         "pin_actions": pin,
         "testpypi": testpypi,
         "os_matrix": os_matrix,
         "free_threading": FREE_THREADING[i % 3],
+        "docs": ["mkdocs", "none"][i % 2],
+        "versioning": ["git", "static"][(i // 4) % 2],
+        "cli": ["none", "argparse", "click"][(i + 1) % 3],
     }
     for i, (backend, installer, pin, testpypi) in enumerate(
         itertools.product(backends.BACKENDS, ["pip", "uv"], [True, False], [False, True])
@@ -121,7 +124,9 @@ def test_uv_installer_caches_tests_but_not_the_release_build(render) -> None:
     test_job = workflow(project, "test.yml")["jobs"]["test"]
     setup = steps_using(test_job, "astral-sh/setup-uv")[0]
     assert setup["with"]["enable-cache"] is True
-    assert [s["run"] for s in test_job["steps"] if "run" in s] == ["uv run --no-dev --extra test coverage run -m pytest"]
+    assert [s["run"] for s in test_job["steps"] if "run" in s] == [
+        "uv run --no-dev --extra test coverage run -m pytest"
+    ]
     build = workflow(project, "publish.yml")["jobs"]["build"]
     assert steps_using(build, "astral-sh/setup-uv")[0]["with"]["enable-cache"] is False
     assert "uv build" in [s.get("run") for s in build["steps"]]
