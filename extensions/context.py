@@ -187,7 +187,11 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
         "actions/checkout",
         "actions/setup-python",
         *(["astral-sh/setup-uv"] if answers.get("ci_installer") == "uv" else []),
-        *(["actions/upload-pages-artifact", "actions/deploy-pages"] if answers.get("docs") == "mkdocs" else []),
+        *(
+            ["actions/upload-pages-artifact", "actions/deploy-pages"]
+            if answers.get("docs") == "mkdocs"
+            else []
+        ),
         "actions/upload-artifact",
         "actions/download-artifact",
         "pypa/gh-action-pypi-publish",

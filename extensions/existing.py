@@ -145,44 +145,28 @@ def _python_min(spec: str) -> str:
     return f"{major_minor.group(1)}.{major_minor.group(2)}" if major_minor else ""
 
 
-def git_remote(root: Path) -> str:
+def _git(root: Path, *args: str) -> str:
+    """The output of a read-only git command in ``root`` ("" when git or the answer is missing)."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(root), "remote", "get-url", "origin"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def git_remote(root: Path) -> str:
+    return _git(root, "remote", "get-url", "origin")
+
+
 def first_commit_author(root: Path) -> tuple[str, str]:
     """(name, email) of the author of the project's first commit, or ("", "")."""
-    try:
-        roots = subprocess.run(
-            ["git", "-C", str(root), "rev-list", "--max-parents=0", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        commits = roots.stdout.split()
-        if roots.returncode != 0 or not commits:
-            return "", ""
-        done = subprocess.run(
-            ["git", "-C", str(root), "log", "-1", "--format=%an%x00%ae", commits[-1], "--"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    commits = _git(root, "rev-list", "--max-parents=0", "HEAD").split()
+    if not commits:
         return "", ""
-    name, _, email = done.stdout.strip().partition("\0")
-    return (name, email) if done.returncode == 0 else ("", "")
+    name, _, email = _git(root, "log", "-1", "--format=%an%x00%ae", commits[-1], "--").partition("\0")
+    return name, email
 
 
 def github_repository(url: str) -> tuple[str, str] | None:
