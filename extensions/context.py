@@ -1,6 +1,7 @@
 """The thin layer between copier's Jinja and the plain modules beside this file.
 
-copier.yml loads the two classes below through copier-template-extensions:
+copier.yml loads the two classes below through copier-template-extensions (the retrofit's
+questions live in extensions/retrofit_questions.py, registered here):
 - ``Filters`` gives questions their computed defaults and validators (filters and
   globals, usable before every answer is known);
 - ``Derived`` adds the values computed from the answers (import name rules, Python
@@ -31,9 +32,6 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 
 _HERE = Path(__file__).resolve().parent
-
-# PyPI trusts the publishing workflow by its file name: renaming it breaks releases.
-PUBLISH_WORKFLOW = "publish.yml"
 
 
 def _load(name: str) -> ModuleType:
@@ -67,12 +65,12 @@ class _Lazy:
 
 
 existing = _Lazy("existing")
-retrofit = _Lazy("retrofit")
-PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
-
-
-def _is_existing_project(root: Any) -> bool:
-    return any((Path(str(root)) / name).is_file() for name in PROJECT_FILES)
+# The retrofit's questions: the derived answer, its refusals, the workflow and its report.
+retrofit_questions = _load("retrofit_questions")
+copier_operation = retrofit_questions.copier_operation
+PROJECT_FILES = retrofit_questions.PROJECT_FILES
+PUBLISH_WORKFLOW = retrofit_questions.PUBLISH_WORKFLOW
+_is_existing_project = retrofit_questions._is_existing_project
 
 
 def today() -> dt.date:
@@ -265,273 +263,6 @@ def existing_import_name(root: Any, project_name: str) -> str:
     return existing.import_name(Path(str(root)), str(project_name))
 
 
-def copier_operation() -> str:
-    """ "copy" or "update": what copier is doing (also while it renders the old and the new
-    version of a project inside an update).
-
-    Copier gives `_copier_operation` to `_exclude` and `_tasks` only, not to questions, so it
-    is read from where copier keeps it (copier 9.10 to 9.19 alike; the tests run both). If a
-    later copier moves it, "update" is assumed wherever a project has an answers file: the
-    recorded answer then wins, which never deletes or re-renders anything.
-    """
-    try:
-        from copier._main import _operation
-
-        return str(_operation.get())
-    except (ImportError, LookupError):
-        return "unknown"
-
-
-def _recorded(path: Path, operation: str) -> bool:
-    """Whether ``retrofit`` is the project's recorded answer rather than derived: on update (or,
-    should copier's operation be unreadable, wherever an answers file exists)."""
-    return operation == "update" or (operation == "unknown" and (path / ".copier-answers.yml").is_file())
-
-
-def retrofit_default(root: Any, operation: str = "copy") -> str:
-    """How the project in ``root`` comes to the template: "no" (a new one), "add" or "upgrade".
-
-    Derived, never asked. On `copier copy` the destination decides (never a committed
-    answers file, which anyone can edit), and every check runs; a project that cannot be
-    retrofitted now stops copier here, with copier's plain message (no traceback) saying what
-    to do. On `copier update` it is what the project recorded when it was made.
-    """
-    path = Path(str(root))
-    if _recorded(path, operation):
-        return _answered_retrofit(path)
-    mode = "no"
-    try:
-        if _is_existing_project(path):
-            mode = "upgrade" if retrofit.publishing_workflows(path) else "add"
-        elif (path / ".github" / "workflows").is_dir() and retrofit.publishing_workflows(path):
-            raise UserMessageError(_subfolder_refusal(path))
-        reason = retrofit_error(path, mode, operation)
-    except retrofit.RetrofitRefusal as refusal:
-        reason = str(refusal)
-    if reason:
-        raise UserMessageError(reason)
-    return mode
-
-
-def _link_out_of(path: Path) -> Path | None:
-    """A symbolic link at the top of the project or in .github that leads outside it (copier
-    9.10 refuses those with a traceback; reading one, such as a LICENSE linked to /dev/zero,
-    could read forever)."""
-    top = path.resolve()
-    places = [path, path / ".github", path / ".github" / "workflows"]
-    for place in places:
-        if not place.is_dir() or place.is_symlink():
-            continue  # a linked .github folder is refused by the workflow reader, naming it
-        for entry in sorted(place.iterdir()):
-            if entry.is_symlink() and not entry.resolve().is_relative_to(top):
-                return entry
-    return None
-
-
-def _subfolder_refusal(path: Path) -> str:
-    """A repository that publishes a package kept in a subfolder (a monorepo)."""
-    packages = sorted(
-        str(p.parent.relative_to(path))
-        for depth in ("*", "*/*", "*/*/*")
-        for name in PROJECT_FILES
-        for p in path.glob(f"{depth}/{name}")
-        if p.is_file() and ".git" not in p.parts
-    )
-    where = f" ({', '.join(dict.fromkeys(packages))})" if packages else ""
-    return (
-        "This repository publishes to PyPI but holds no pyproject.toml, setup.py or setup.cfg at its top: the package "
-        f"lives in a subfolder{where}. This template retrofits a project whose package is at the top of the "
-        "repository; it will not render a new library over this one. Retrofit the workflow by hand (see the README)."
-    )
-
-
-def retrofit_is_unchanged(conf: Any) -> bool:
-    """True, or copier stops with a plain message: ``retrofit`` records how the project was made
-    (its answers file says it) and no ``-d retrofit=...`` may change it, since that would drop
-    every file the template made from the update's merge.
-
-    Used as the question's ``when``: copier renders ``when`` before it looks at a ``-d`` answer,
-    and an error raised there prints as a message, where a validator's prints a traceback."""
-    given = (conf["data"] or {}).get("retrofit")
-    path = Path(str(conf["dst_path"]))
-    if (
-        given is None
-        or not (path / ".copier-answers.yml").is_file()
-        or not _recorded(path, copier_operation())
-    ):
-        # No answer given; or copier's own render of the old or new version, in an empty
-        # folder; or a copy, where retrofit_error checks the answer against the folder.
-        return True
-    made = _answered_retrofit(path)
-    if str(given) != made:
-        raise UserMessageError(
-            f"retrofit is how this project was made ({made!r}, in .copier-answers.yml) and cannot "
-            f"change on update; run the update without -d retrofit={given}."
-        )
-    return True
-
-
-def _answered_retrofit(path: Path) -> str:
-    """The recorded answer ("no" for a project made before the question existed, or none)."""
-    answers_file = path / ".copier-answers.yml"
-    answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) if answers_file.is_file() else None
-    return str(answers.get("retrofit", "no")) if isinstance(answers, dict) else "no"
-
-
-def publish_workflow_default(root: Any) -> str:
-    if not _is_existing_project(root):
-        return PUBLISH_WORKFLOW
-    try:
-        found = retrofit.publishing_workflows(Path(str(root)))
-    except retrofit.RetrofitRefusal:
-        return PUBLISH_WORKFLOW
-    return found[0].path.name if len(found) == 1 else PUBLISH_WORKFLOW
-
-
-def publish_workflow_error(name: str, root: Any, operation: str = "copy") -> str:
-    """The workflow PyPI will trust must be the one that publishes: a name is refused unless it
-    is that workflow's file name (on copy; an update keeps what the project recorded)."""
-    if reason := names.workflow_file_error(name):
-        return reason
-    if operation != "copy" or not _is_existing_project(root):
-        return ""
-    try:
-        found = retrofit.publishing_workflows(Path(str(root)))
-    except retrofit.RetrofitRefusal:
-        return ""  # the retrofit's own refusal says what is wrong
-    if len(found) == 1 and found[0].path.name != name:
-        return (
-            f".github/workflows/{found[0].path.name} is the workflow that publishes, so it is the one "
-            f"PyPI must trust, not {name}: leave out -d publish_workflow."
-        )
-    return ""
-
-
-def existing_environment(root: Any) -> str:
-    if not _is_existing_project(root):
-        return ""
-    try:
-        found = retrofit.publishing_workflows(Path(str(root)))
-    except retrofit.RetrofitRefusal:
-        return ""
-    for workflow in found[:1]:
-        for job in workflow.publishing_jobs():
-            node = job.get("environment")
-            if node is not None:
-                name = retrofit.get(node, "name")
-                return retrofit.scalar(name[1] if name else node)
-    return ""
-
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False
-    )
-
-
-def retrofit_error(root: Any, mode: str, operation: str = "copy") -> str:
-    """Why ``mode`` cannot be applied to ``root`` now; "" when it can."""
-    path = Path(str(root))
-    if _recorded(path, operation):
-        # The project's recorded answer (the question's `when` refuses a change); copier's own
-        # renders of the old and the new version happen in empty temporary folders.
-        return ""
-    if not _is_existing_project(path):
-        if mode == "no":
-            return ""
-        return (
-            f"{path} holds no project (no pyproject.toml, setup.py or setup.cfg): "
-            "retrofit=add and retrofit=upgrade are for existing projects only."
-        )
-    if mode == "no":
-        return (
-            f"{path} holds an existing project: a new project cannot be rendered over it. "
-            "Leave out -d retrofit=no; the template then keeps the project's own files."
-        )
-    if _answered_retrofit(path) == "no" and (path / ".copier-answers.yml").is_file():
-        return (
-            f"{path}/.copier-answers.yml says this project was made from a template as a new project. "
-            "If it was, bring in template releases with `copier update --trust --defaults`; if not, "
-            "delete .copier-answers.yml, commit, and run this command again."
-        )
-    if link := _link_out_of(path):
-        return (
-            f"{link.relative_to(path)} is a symbolic link to {link.readlink()}, outside the project. "
-            "Copier writes and reads the files here, and never outside the project: replace the link with "
-            "the file itself (or remove it), commit, and run copier again."
-        )
-    if _git(path, "rev-parse", "--is-inside-work-tree").returncode != 0:
-        return (
-            f"{path} is not a git repository. A retrofit changes files in place: run `git init && git add -A "
-            "&& git commit -m 'Before Trusted Publishing'` first, so every change can be reviewed and undone."
-        )
-    if _git(path, "status", "--porcelain").stdout.strip():
-        return (
-            f"{path} has uncommitted changes. Commit or stash them first, so that the retrofit's changes "
-            "can be reviewed with `git diff` and undone."
-        )
-    if reason := retrofit.check(path):
-        return reason
-    if mode == "upgrade":
-        return (
-            ""
-            if retrofit.publishing_workflows(path)
-            else ("No workflow here publishes to PyPI: answer retrofit=add to add publish.yml.")
-        )
-    if retrofit.publishing_workflows(path):
-        return "A workflow here already publishes to PyPI: answer retrofit=upgrade to upgrade it in place."
-    return ""
-
-
-def retrofit_report(root: Any, workflow: str) -> dict[str, Any]:
-    """What the retrofit of the publishing workflow (as of the last commit) did, for the
-    message: the secrets it no longer uses, notes the owner must read, and whether a
-    TestPyPI publisher is needed too."""
-    empty: dict[str, Any] = {"secrets": [], "notes": [], "testpypi": False}
-    path = Path(str(root))
-    done = _git(path, "show", f"HEAD:.github/workflows/{workflow}")
-    if done.returncode != 0:
-        return empty
-    try:
-        before = retrofit.Workflow(path / ".github" / "workflows" / workflow, done.stdout)
-        planned = retrofit.plan(before, environment="release", project_name="x", uses=lambda action: action)
-    except retrofit.RetrofitRefusal:
-        return empty
-    return {"secrets": planned.secrets, "notes": planned.notes, "testpypi": planned.testpypi}
-
-
-_TRIGGER_WORDS = {
-    "release": "a release on GitHub",
-    "push-tags": "a pushed tag",
-    "push": "every push",
-    "pull_request": "every pull request",
-    "workflow_dispatch": "a manual run",
-    "schedule": "a schedule",
-}
-
-
-def workflow_triggers(root: Any, name: str) -> str:
-    """What starts a project's workflow, in words, for RELEASING.md ("its own triggers" if unreadable)."""
-    try:
-        triggers = retrofit.Workflow(Path(str(root)) / ".github" / "workflows" / name).triggers()
-    except (retrofit.RetrofitRefusal, OSError):
-        return "its own triggers"
-    words = [_TRIGGER_WORDS.get(t, f"`{t}`") for t in sorted(triggers)]
-    return ", ".join(words) or "its own triggers"
-
-
-def git_changes(root: Any) -> list[str]:
-    """Files the retrofit added or changed, as `git status` lists them."""
-    done = _git(Path(str(root)), "status", "--porcelain", "--untracked-files=all")
-    return [
-        line[3:] + (" (new)" if line.startswith("??") else " (changed)") for line in done.stdout.splitlines()
-    ]
-
-
-def test_job(job_id: str, python_versions: list[str], install: str, uses_: Any) -> str:
-    return "\n".join(retrofit.test_job_lines(job_id, "  ", python_versions, install, uses_)).rstrip("\n")
-
-
 class Filters(Extension):
     """Filters and globals for questions: defaults and validators."""
 
@@ -559,18 +290,18 @@ class Filters(Extension):
                 "description_error": names.description_error,
                 "existing": existing_value,
                 "existing_import_name": existing_import_name,
-                "existing_environment": existing_environment,
-                "retrofit_default": retrofit_default,
-                "retrofit_is_unchanged": retrofit_is_unchanged,
-                "retrofit_error": retrofit_error,
-                "retrofit_report": retrofit_report,
-                "workflow_triggers": workflow_triggers,
-                "publish_workflow_default": publish_workflow_default,
-                "publish_workflow_error": publish_workflow_error,
+                "existing_environment": retrofit_questions.existing_environment,
+                "retrofit_default": retrofit_questions.retrofit_default,
+                "retrofit_is_unchanged": retrofit_questions.retrofit_is_unchanged,
+                "retrofit_error": retrofit_questions.retrofit_error,
+                "retrofit_report": retrofit_questions.retrofit_report,
+                "workflow_triggers": retrofit_questions.workflow_triggers,
+                "publish_workflow_default": retrofit_questions.publish_workflow_default,
+                "publish_workflow_error": retrofit_questions.publish_workflow_error,
                 "install_args": lambda root: (
                     existing.install_args(Path(str(root))) if _is_existing_project(root) else ""
                 ),
-                "git_changes": git_changes,
+                "git_changes": retrofit_questions.git_changes,
                 "author_name_error": names.author_name_error,
                 "py_str": lambda v: json.dumps(str(v), ensure_ascii=False),
             }
@@ -583,7 +314,7 @@ class Filters(Extension):
                 "released_pythons": lambda: pythons.released(today()),
                 "license_text": licenses.license_text,
                 "org": org_defaults(),
-                "test_job": test_job,
+                "test_job": retrofit_questions.test_job,
             }
         )
 
