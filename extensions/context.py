@@ -298,10 +298,8 @@ class Filters(Extension):
                 "workflow_triggers": retrofit_questions.workflow_triggers,
                 "publish_workflow_default": retrofit_questions.publish_workflow_default,
                 "publish_workflow_error": retrofit_questions.publish_workflow_error,
-                "install_args": lambda root: (
-                    existing.install_args(Path(str(root))) if _is_existing_project(root) else ""
-                ),
                 "git_changes": retrofit_questions.git_changes,
+                "tests_call": retrofit_questions.tests_call,
                 "author_name_error": names.author_name_error,
                 "py_str": lambda v: json.dumps(str(v), ensure_ascii=False),
             }
@@ -314,7 +312,6 @@ class Filters(Extension):
                 "released_pythons": lambda: pythons.released(today()),
                 "license_text": licenses.license_text,
                 "org": org_defaults(),
-                "test_job": retrofit_questions.test_job,
             }
         )
 

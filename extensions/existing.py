@@ -293,36 +293,3 @@ def import_name(root: Path, project_name: str) -> str:
         if len(packages) == 1:
             return packages[0]
     return wanted
-
-
-def install_args(root: Path) -> str:
-    """What `pip install` needs to run the project's tests, judged from its files."""
-    pyproject = _toml(root / "pyproject.toml")
-    extras = pyproject.get("project", {}).get("optional-dependencies", {}) or pyproject.get("tool", {}).get(
-        "poetry", {}
-    ).get("extras", {})
-    for name in ("test", "tests", "testing", "dev"):
-        if name in extras:
-            return f"-e '.[{name}]'"
-    cfg = read_text(root / "setup.cfg")
-    if cfg is not None:
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read_string(cfg)
-        except configparser.Error:
-            pass
-        else:
-            for name in ("test", "tests", "testing"):
-                if parser.has_option("options.extras_require", name):
-                    return f"-e '.[{name}]'"
-    for name in (
-        "requirements-test.txt",
-        "requirements-tests.txt",
-        "test-requirements.txt",
-        "requirements-dev.txt",
-        "requirements/test.txt",
-        "requirements/dev.txt",
-    ):
-        if (root / name).is_file():
-            return f"-e . -r {name}"
-    return "-e . pytest"

@@ -1,5 +1,5 @@
 """The jobs a retrofit writes: the minimal Trusted Publishing job, when it runs and what it
-waits for, and the test job of the template's own publish.yml (retrofit=add).
+waits for.
 
 Pure functions over text and the jobs that extensions/workflows.py reads (anything with
 ``id``, ``needs()`` and ``runs_tests()``); extensions/retrofit.py places what they return.
@@ -132,35 +132,3 @@ def publish_job_lines(
     if with_lines:
         lines += [f"{step}  with:", *with_lines]
     return lines
-
-
-def test_job_lines(
-    job_id: str, indent: str, python_versions: list[str], install: str, uses: Callable[[str], str]
-) -> list[str]:
-    """A job that runs the tests over the Python matrix."""
-    body, step = indent + "  ", indent + "    "
-    versions = ", ".join(f'"{v}"' for v in python_versions)
-    return [
-        f"{indent}{job_id}:",
-        f"{body}name: Test before publishing",
-        f"{body}runs-on: ubuntu-latest",
-        f"{body}timeout-minutes: 15",
-        f"{body}permissions:",
-        f"{body}  contents: read",
-        f"{body}strategy:",
-        f"{body}  fail-fast: false",
-        f"{body}  matrix:",
-        f"{body}    python-version: [{versions}]",
-        f"{body}steps:",
-        f"{step}- uses: {uses('actions/checkout')}",
-        f"{step}  with:",
-        f"{step}    persist-credentials: false",
-        f"{step}- uses: {uses('actions/setup-python')}",
-        f"{step}  with:",
-        f"{step}    python-version: ${{{{ matrix.python-version }}}}",
-        f"{step}- name: Install the package and its test requirements",
-        f"{step}  run: python -m pip install {install}",
-        f"{step}- name: Run the tests",
-        f"{step}  run: python -m pytest",
-        "",
-    ]

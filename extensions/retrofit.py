@@ -51,7 +51,6 @@ _plan = _sibling("plan")
 Plan, _Upload, _Edits, _indent = _plan.Plan, _plan.Upload, _plan.Edits, _plan.indent
 _jobs = _sibling("publish_jobs")
 _called = _sibling("called_tests")
-test_job_lines = _jobs.test_job_lines
 RetrofitRefusal = _read.RetrofitRefusal
 Workflow = _read.Workflow
 Job = _read.Job
@@ -590,6 +589,22 @@ def _tested_elsewhere(workflow: Any) -> list[Any]:
         except (RetrofitRefusal, OSError):
             continue
     return found
+
+
+# What the template's own publish.yml (retrofit=add) looks like to the call planner: it runs
+# for releases, under a workflow-level concurrency group.
+_ADDED_PUBLISH_YML = "on:\n  release:\nconcurrency:\n  group: publish\njobs: {}\n"
+
+
+def tests_calls(root: Path) -> Any:
+    """retrofit=add: the project's workflows that run tests, which the added publish.yml calls
+    before each release (each gains ``workflow_call``), and why any other is not called."""
+    try:
+        others = [w for w in map(Workflow, workflow_files(root)) if any(j.runs_tests() for j in w.jobs())]
+    except (RetrofitRefusal, OSError):
+        return _called.Called()
+    release = Workflow(root / ".github" / "workflows" / "publish.yml", _ADDED_PUBLISH_YML)
+    return _called.plan_calls(release, others, {"build", "publish", "publish-testpypi"}, _read)
 
 
 def _job_condition(workflow: Any, upload: _Upload) -> str:

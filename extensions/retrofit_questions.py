@@ -319,5 +319,12 @@ def git_changes(root: Any) -> list[str]:
     ]
 
 
-def test_job(job_id: str, python_versions: list[str], install: str, uses_: Any) -> str:
-    return "\n".join(retrofit.test_job_lines(job_id, "  ", python_versions, install, uses_)).rstrip("\n")
+def tests_call(root: Any) -> dict[str, Any]:
+    """retrofit=add: the tests workflows the added publish.yml calls before a release (name,
+    job id, the calling job's permissions), and why any other is not called."""
+    path = Path(str(root))
+    if not _is_existing_project(path):
+        return {"calls": [], "reasons": []}
+    called = retrofit.tests_calls(path)
+    calls = [{"name": c.path.name, "job_id": c.job_id, "permissions": c.permissions} for c in called.calls]
+    return {"calls": calls, "reasons": called.reasons}

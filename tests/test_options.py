@@ -69,7 +69,9 @@ def test_the_site_is_linked_and_published_from_main_only(render) -> None:
     assert "refs/heads/main" in deploy["if"] and "pull_request" in deploy["if"]
     assert docs["jobs"]["build"]["permissions"] == {"contents": "read"}
     releasing = (project / "RELEASING.md").read_text()
-    assert "https://github.com/acme/acme-widgets/settings/pages" in releasing and "GitHub Actions" in releasing
+    assert (
+        "https://github.com/acme/acme-widgets/settings/pages" in releasing and "GitHub Actions" in releasing
+    )
     assert not (render() / "mkdocs.yml").exists()
     assert not (render() / ".github/workflows/docs.yml").exists()
 

@@ -454,12 +454,18 @@ def test_project_without_publishing_gets_publish_yml_and_nothing_else(template: 
     before = snapshot(project)
     done = retrofit(template, project)
     after = snapshot(project)
-    assert {p: after[p] for p in before} == before
+    # The owner's files stay, except that the tests workflow gains workflow_call (only that).
+    ci = ".github/workflows/ci.yml"
+    assert {p: after[p] for p in before if p != ci} == {p: v for p, v in before.items() if p != ci}
+    assert after[ci] == before[ci].replace(b"[push, pull_request]", b"[push, pull_request, workflow_call]")
     assert set(after) - set(before) == ADDED | {".github/workflows/publish.yml"}
     assert load_yaml(project / ".copier-answers.yml")["retrofit"] == "add"
     publish = workflow(project, "publish.yml")
     assert publish["jobs"]["publish"]["environment"]["name"] == "release"
-    assert "pytest" in json.dumps(publish["jobs"]["test"])
+    # Its own tests gate the release, never a guessed test command.
+    assert publish["jobs"]["tests"]["uses"] == "./.github/workflows/ci.yml"
+    assert publish["jobs"]["build"]["needs"] == ["tests"]
+    assert "runs the tests of .github/workflows/ci.yml" in done.stdout + done.stderr
     assert "Workflow name:      publish.yml" in done.stdout + done.stderr
     zizmor = run(
         [
@@ -474,6 +480,23 @@ def test_project_without_publishing_gets_publish_yml_and_nothing_else(template: 
         check=False,
     )
     assert json.loads(zizmor.stdout) == []
+
+
+def test_project_without_publishing_or_tests_workflow_gets_no_guessed_tests(
+    template: Path, tmp_path: Path
+) -> None:
+    """Where no workflow runs the project's tests, publish.yml invents none: nothing gates the
+    release, and the message says so."""
+    project = tmp_path / "untested"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    shutil.rmtree(project / ".github")
+    run(["git", "init", "-q", project])
+    commit_all(project, "No workflows yet")
+    done = retrofit(template, project)
+    jobs = workflow(project, "publish.yml")["jobs"]
+    assert set(jobs) == {"build", "publish"}
+    assert "needs" not in jobs["build"]
+    assert "no tests gate a release" in done.stdout + done.stderr
 
 
 # --- refusals: nothing changes, and the message says why and what to do ---------------------

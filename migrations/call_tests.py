@@ -1,0 +1,34 @@
+"""retrofit=add: let the added publish.yml run the project's own tests before each release.
+
+Run by copier as a task after `copier copy` of an existing project that had no publishing
+workflow. Each workflow of the project that runs tests, and that a call would not change
+(extensions/called_tests.py decides, as it did when publish.yml was rendered), gains
+`workflow_call` among its triggers: its only change. Idempotent.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "extensions"))
+
+from _migration import run
+
+from retrofit import read_workflow, tests_calls
+
+
+def migrate() -> list[str]:
+    changes = []
+    for call in tests_calls(Path.cwd()).calls:
+        if call.text != read_workflow(call.path)[0]:
+            call.path.write_text(call.text, encoding="utf-8", newline=call.newline)
+            changes.append(
+                f".github/workflows/{call.path.name}: `workflow_call` added to its triggers (nothing else), "
+                "so that publish.yml runs its tests before each release"
+            )
+    return changes
+
+
+if __name__ == "__main__":
+    sys.exit(run("call-tests", migrate))
