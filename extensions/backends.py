@@ -18,6 +18,19 @@ class Backend(NamedTuple):
     # Extra TOML for pyproject.toml, formatted with ``import_name``; "" when the
     # backend finds ``src/<import_name>`` by itself.
     tool_config: str = ""
+    # versioning=git: the plugin that reads the version from the release tag, and its TOML.
+    vcs_requires: tuple[str, ...] = ()
+    vcs_config: str = ""
+
+
+# Both plugins: no "+g<commit>" between tags (PyPI and TestPyPI refuse local versions), and a
+# version for a copy without git history (a downloaded archive), so that it still builds.
+_VCS_OPTIONS = """\
+# No "+g<commit>" on builds between tags: PyPI and TestPyPI refuse local versions.
+local_scheme = "no-local-version"
+# A copy without git history (a downloaded archive) still builds.
+fallback_version = "0.0.0"
+"""
 
 
 BACKENDS: dict[str, Backend] = {
@@ -25,12 +38,17 @@ BACKENDS: dict[str, Backend] = {
         label="setuptools (the long-standing default)",
         requires=("setuptools>=77",),
         build_backend="setuptools.build_meta",
+        vcs_requires=("setuptools-scm>=8",),
+        vcs_config="[tool.setuptools_scm]\n" + _VCS_OPTIONS,
     ),
     "hatchling": Backend(
         label="hatchling (Hatch's backend)",
         requires=("hatchling>=1.27",),
         build_backend="hatchling.build",
         tool_config='[tool.hatch.build.targets.wheel]\npackages = ["src/{import_name}"]\n',
+        vcs_requires=("hatch-vcs>=0.4",),
+        vcs_config='[tool.hatch.version]\nsource = "vcs"\n\n[tool.hatch.version.raw-options]\n'
+        + _VCS_OPTIONS,
     ),
 }
 

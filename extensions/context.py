@@ -70,7 +70,7 @@ retrofit_questions = _load("retrofit_questions")
 copier_operation = retrofit_questions.copier_operation
 PROJECT_FILES = retrofit_questions.PROJECT_FILES
 PUBLISH_WORKFLOW = retrofit_questions.PUBLISH_WORKFLOW
-_is_existing_project = retrofit_questions._is_existing_project
+_is_existing_project = retrofit_questions.is_existing_project
 
 
 def today() -> dt.date:
@@ -241,6 +241,17 @@ RULES: dict[str, Any] = {
 }
 
 
+def opt_in_default(question: str, organisation: Any, default: str, on_update: str) -> str:
+    """The default of a question that changes a project's shape (its systems, free-threaded
+    job, docs, versioning, command line): the ``organisation``'s answer in org.yml (else
+    ``default``) for a new project; ``on_update`` for a project that updates into the
+    question, which keeps its shape (organisation defaults apply to new projects only) until
+    its owner answers otherwise."""
+    if copier_operation() == "update":
+        return on_update
+    return pick([organisation, default], question)
+
+
 def pick(candidates: list[Any], question: str) -> str:
     """The first candidate default that passes the question's own rule ("" if none does);
     any non-empty candidate for a question without a rule here."""
@@ -308,6 +319,7 @@ class Filters(Extension):
             {
                 "git_config": git_config,
                 "copier_operation": copier_operation,
+                "opt_in_default": opt_in_default,
                 "default_python_min": lambda: pythons.default_min(today()),
                 "released_pythons": lambda: pythons.released(today()),
                 "license_text": licenses.license_text,

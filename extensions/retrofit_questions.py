@@ -52,7 +52,7 @@ names = _sibling("names")
 retrofit = _Lazy("retrofit")
 
 
-def _is_existing_project(root: Any) -> bool:
+def is_existing_project(root: Any) -> bool:
     return any((Path(str(root)) / name).is_file() for name in PROJECT_FILES)
 
 
@@ -92,7 +92,7 @@ def retrofit_default(root: Any, operation: str = "copy") -> str:
         return _answered_retrofit(path)
     mode = "no"
     try:
-        if _is_existing_project(path):
+        if is_existing_project(path):
             mode = "upgrade" if retrofit.publishing_workflows(path) else "add"
         elif (path / ".github" / "workflows").is_dir() and retrofit.publishing_workflows(path):
             raise UserMessageError(_subfolder_refusal(path))
@@ -170,7 +170,7 @@ def _answered_retrofit(path: Path) -> str:
 
 
 def publish_workflow_default(root: Any) -> str:
-    if not _is_existing_project(root):
+    if not is_existing_project(root):
         return PUBLISH_WORKFLOW
     try:
         found = retrofit.publishing_workflows(Path(str(root)))
@@ -184,7 +184,7 @@ def publish_workflow_error(name: str, root: Any, operation: str = "copy") -> str
     is that workflow's file name (on copy; an update keeps what the project recorded)."""
     if reason := names.workflow_file_error(name):
         return reason
-    if operation != "copy" or not _is_existing_project(root):
+    if operation != "copy" or not is_existing_project(root):
         return ""
     try:
         found = retrofit.publishing_workflows(Path(str(root)))
@@ -199,7 +199,7 @@ def publish_workflow_error(name: str, root: Any, operation: str = "copy") -> str
 
 
 def existing_environment(root: Any) -> str:
-    if not _is_existing_project(root):
+    if not is_existing_project(root):
         return ""
     try:
         found = retrofit.publishing_workflows(Path(str(root)))
@@ -227,7 +227,7 @@ def retrofit_error(root: Any, mode: str, operation: str = "copy") -> str:
         # The project's recorded answer (the question's `when` refuses a change); copier's own
         # renders of the old and the new version happen in empty temporary folders.
         return ""
-    if not _is_existing_project(path):
+    if not is_existing_project(path):
         if mode == "no":
             return ""
         return (
@@ -323,7 +323,7 @@ def tests_call(root: Any) -> dict[str, Any]:
     """retrofit=add: the tests workflows the added publish.yml calls before a release (name,
     job id, the calling job's permissions), and why any other is not called."""
     path = Path(str(root))
-    if not _is_existing_project(path):
+    if not is_existing_project(path):
         return {"calls": [], "reasons": []}
     called = retrofit.tests_calls(path)
     calls = [{"name": c.path.name, "job_id": c.job_id, "permissions": c.permissions} for c in called.calls]
