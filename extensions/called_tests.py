@@ -25,10 +25,28 @@ import yaml
 
 # What a call would read differently from the workflow's own events. In `if:` conditions the
 # ref too: a job run only for a branch is skipped under a tag's release, and passes vacuously.
+# A property is read with a dot or an index (`github['event_name']`, `secrets["X"]`), and a
+# whole context can be handed on (`toJSON(secrets)`): inside an expression, each form counts.
+_KEY = r"""(?:\.\s*|\[\s*['"])"""
 _EVENT_CONTEXT = re.compile(
-    r"\bgithub\.(?:event_name|event\.|head_ref|base_ref)|\binputs\.|\bsecrets\.(?!GITHUB_TOKEN\b)\w+"
+    rf"\bgithub\s*{_KEY}(?:event_name|event\b|head_ref|base_ref)"
+    rf"|\binputs\s*{_KEY}"
+    rf"|\bsecrets\s*{_KEY}(?!GITHUB_TOKEN\b)\w+"
 )
-_EVENT_CONTEXT_IN_IF = re.compile(_EVENT_CONTEXT.pattern + r"|\bgithub\.ref(?:_name)?\b")
+_EVENT_CONTEXT_IN_IF = re.compile(_EVENT_CONTEXT.pattern + rf"|\bgithub\s*{_KEY}ref(?:_name)?\b")
+_WHOLE_CONTEXT = re.compile(r"\b(?:github|inputs|secrets)\b(?!\s*[.\[])")
+_KEY_END = ".[ '\""
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+
+
+def _reads_event(text: str, in_if: bool) -> str:
+    """What in ``text`` a call would read differently ("" for nothing)."""
+    if match := (_EVENT_CONTEXT_IN_IF if in_if else _EVENT_CONTEXT).search(text):
+        return match.group(0)
+    for expression in [text] if in_if else _EXPRESSION.findall(text):
+        if match := _WHOLE_CONTEXT.search(expression):
+            return match.group(0)
+    return ""
 
 
 @dataclass
@@ -100,10 +118,9 @@ def _call_changes(workflow: Any, publishing: Any, read: Any) -> str:
         if call is not None and _requires_something(call[1], read):
             return "it takes required inputs or secrets when called, which this template cannot supply."
     for node, key, in_if in _scalars(workflow.root, read):
-        pattern = _EVENT_CONTEXT_IN_IF if in_if else _EVENT_CONTEXT
-        if match := pattern.search(node.value):
+        if found := _reads_event(node.value, in_if):
             return (
-                f"line {node.start_mark.line + 1} reads `{match.group(0).rstrip('.')}`, which a call from "
+                f"line {node.start_mark.line + 1} reads `{found.rstrip(_KEY_END)}`, which a call from "
                 f"the release sees differently (the release's event, none of its secrets). Gate the publish "
                 f"job on these tests by hand (see the README)."
             )

@@ -28,8 +28,9 @@ from typing import Any
 import yaml
 from copier.errors import UserMessageError
 from copier_template_extensions import ContextHook
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
+from jinja2.runtime import Context
 
 _HERE = Path(__file__).resolve().parent
 
@@ -241,6 +242,62 @@ RULES: dict[str, Any] = {
 }
 
 
+# Choice questions: the values copier accepts (copier.yml's `choices`).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "license": tuple(licenses.LICENSES),
+    "build_backend": (*backends.BACKENDS, "other"),
+    "ci_installer": ("pip", "uv"),
+    "os_matrix": ("linux", "all"),
+    "free_threading": ("required", "allowed-to-fail", "none"),
+    "docs": ("none", "mkdocs"),
+    "versioning": ("static", "git"),
+    "cli": ("none", "argparse", "click"),
+}
+# What copier reads as yes or no for a `type: bool` answer given as text (`-d pin_actions=no`).
+_BOOL_WORDS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
+BOOL_QUESTIONS = frozenset({"testpypi", "pin_actions", "update_notice"})
+
+
+def given_error(question: str, value: Any, answers: dict[str, Any]) -> str:
+    """Why an answer given with ``-d`` or ``--data-file`` is refused ("" when it is valid): the
+    question's own rule, its choices, or yes/no; copier itself would take ``maybe`` for yes."""
+    if question in BOOL_QUESTIONS:
+        if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _BOOL_WORDS):
+            return ""
+        return f"{value!r} is not yes or no (true/false, y/n)."
+    if not isinstance(value, str):
+        return f"{value!r} is not text."
+    if question in CHOICES:
+        if value not in CHOICES[question]:
+            return f"{value!r} is not one of {', '.join(CHOICES[question])}."
+        if question == "build_backend" and value == "other" and answers.get("retrofit", "no") == "no":
+            return "a new project is built with setuptools or hatchling."
+        return ""
+    if question == "author_email" and not value:
+        return ""
+    if question == "import_name" and answers.get("retrofit", "no") == "no":
+        return names.import_name_error(value) or names.dependency_error(value)
+    if question == "publish_workflow":
+        return names.workflow_file_error(value)
+    rule = RULES.get(question)
+    return rule(value) if rule else ""
+
+
+@pass_context
+def given_ok(context: Context, question: str) -> bool:
+    """True, or copier stops with one plain line: an invalid answer given with ``-d`` or
+    ``--data-file``. Used in each question's ``when``, which copier renders before it checks a
+    given answer (its own refusal, from the validator, prints a traceback); at a prompt the
+    validator still shows the same sentence and asks again."""
+    conf = context.get("_copier_conf")
+    data = (conf["data"] or {}) if conf is not None else {}
+    if question not in data:
+        return True
+    if message := given_error(question, data[question], data):
+        raise UserMessageError(f"-d {question}={data[question]}: {message}")
+    return True
+
+
 def opt_in_default(question: str, organisation: Any, default: str, on_update: str) -> str:
     """The default of a question that changes a project's shape (its systems, free-threaded
     job, docs, versioning, command line): the ``organisation``'s answer in org.yml (else
@@ -284,8 +341,10 @@ class Filters(Extension):
                 "import_name": names.import_name,
                 "project_name_error": prompts.answer_error("project_name", names.project_name_error),
                 "import_name_error": names.import_name_error,
+                "dependency_error": names.dependency_error,
                 "github_owner_error": prompts.answer_error("github_owner", names.github_owner_error),
                 "pick": pick,
+                "fit": prompts.fit,
                 "required": prompts.required,
                 "folder_name": prompts.folder_name,
                 "remote_owner": remote_owner,
@@ -304,6 +363,7 @@ class Filters(Extension):
                 "existing_environment": retrofit_questions.existing_environment,
                 "retrofit_default": retrofit_questions.retrofit_default,
                 "retrofit_is_unchanged": retrofit_questions.retrofit_is_unchanged,
+                "retrofit_choice_error": retrofit_questions.retrofit_choice_error,
                 "retrofit_error": retrofit_questions.retrofit_error,
                 "retrofit_report": retrofit_questions.retrofit_report,
                 "workflow_triggers": retrofit_questions.workflow_triggers,
@@ -320,6 +380,7 @@ class Filters(Extension):
                 "git_config": git_config,
                 "copier_operation": copier_operation,
                 "opt_in_default": opt_in_default,
+                "given_ok": given_ok,
                 "default_python_min": lambda: pythons.default_min(today()),
                 "released_pythons": lambda: pythons.released(today()),
                 "license_text": licenses.license_text,

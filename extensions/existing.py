@@ -62,8 +62,14 @@ def read_text(path: Path) -> str | None:
         info = path.stat()
     except OSError:
         return None
-    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+    if not stat.S_ISREG(info.st_mode):
         return None
+    if info.st_size > MAX_FILE_BYTES:
+        raise ProjectFileError(
+            f"{path.name} is {info.st_size} bytes, more than a project file this template reads "
+            f"({MAX_FILE_BYTES}); its values cannot be read. Pass them with -d (for example "
+            "-d project_name=NAME), or shrink the file, and run copier again."
+        )
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8")
@@ -86,6 +92,10 @@ def _toml(path: Path) -> dict[str, Any]:
         )
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise ProjectFileError(
+            f"{path.name}: nested too deeply to read (thousands of levels). Fix it, commit, and run copier again."
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise ProjectFileError(
             f'{path.name}: not valid TOML ({error}). Fix it (`python -c "import tomllib; '

@@ -33,6 +33,27 @@ STDLIB_MODULES: frozenset[str] = frozenset(sys.stdlib_module_names)
 # Import names that break a project made from this template: CPython's own test package
 # (left out of sys.stdlib_module_names), and the project's own folders.
 SHADOWING_NAMES: frozenset[str] = frozenset({"test", "tests", "src"})
+# Packages a rendered project installs beside its own (tests, coverage, checks, build backends,
+# the command line, the docs): a package of the same import name would shadow them there.
+DEPENDENCY_NAMES: frozenset[str] = frozenset(
+    {
+        "pytest",
+        "coverage",
+        "mypy",
+        "ruff",
+        "click",
+        "build",
+        "twine",
+        "pip",
+        "setuptools",
+        "setuptools_scm",
+        "hatchling",
+        "hatch_vcs",
+        "mkdocs",
+        "mkdocstrings",
+        "material",
+    }
+)
 # Names Windows cannot give a file or folder (with any extension).
 WINDOWS_DEVICE_NAMES: frozenset[str] = frozenset(
     {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
@@ -93,6 +114,14 @@ def _reserved_error(module: str) -> str:
         return "is a device name on Windows, where no file or folder can have it"
     if module in SHADOWING_NAMES:
         return "would be shadowed by (or shadow) a folder of the project or CPython's test package"
+    return ""
+
+
+def dependency_error(name: str) -> str:
+    """A new project's import name must not be a package its own tests, checks or build install
+    (an existing project keeps the name it has)."""
+    if name in DEPENDENCY_NAMES:
+        return f"{name!r} is a package this project's tests, checks or build install; try {name}_lib."
     return ""
 
 

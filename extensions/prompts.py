@@ -20,6 +20,7 @@ anything can be typed. Three cases:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,36 @@ def answer_error(question: str, rule: Callable[[str], str]) -> Callable[[Any], s
         return rule(text)
 
     return check
+
+
+# At a prompt, copier shows a validator's message on one line of the terminal (prompt_toolkit's
+# validation toolbar is one line high), after its own prefix, and cuts what is longer. There
+# the message is shortened to fit an 80-column terminal; an answer given with -d gets the
+# whole sentence (context.given_ok).
+TERMINAL_WIDTH = 80
+_ECHO = re.compile(r"^'[^']*'\s+(?:is\s+|gives\s+)?")
+
+
+@pass_context
+def fit(context: Context, message: Any, question: str) -> str:
+    """``message`` as copier can show it at the prompt of ``question`` on 80 columns: whole when
+    it fits, else without the echo of what was typed and cut after the last whole clause or
+    word that fits. Without a prompt (``--defaults``) the whole message."""
+    text = " ".join(str(message).split())
+    conf = context.get("_copier_conf")
+    if conf is None or conf["defaults"]:
+        return text
+    budget = TERMINAL_WIDTH - 1 - len(f"Validation error for question '{question}': ")
+    if len(text) <= budget:
+        return text
+    text = _ECHO.sub("", text)
+    if len(text) <= budget:
+        return text
+    cut = text[: budget + 1]
+    for stop in (". ", "; ", ": ", ", ", " (", " and ", " which "):
+        if (end := cut.rfind(stop)) > budget // 3:
+            return cut[:end].rstrip(" :;,(")
+    return cut.rsplit(" ", 1)[0].rstrip(" :;,(")
 
 
 def folder_name(destination: Any) -> str:

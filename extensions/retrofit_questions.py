@@ -73,13 +73,46 @@ def copier_operation() -> str:
         return "unknown"
 
 
-def _recorded(path: Path, operation: str) -> bool:
+def answers_path(conf: Any) -> Path:
+    """The answers file copier is using for this run (``-a FILE``, or the template's default),
+    inside the destination: every guard reads this one, never a fixed name."""
+    return Path(str(conf["dst_path"])) / str(conf["answers_file"] or ".copier-answers.yml")
+
+
+def _recorded(answers: Path, operation: str) -> bool:
     """Whether ``retrofit`` is the project's recorded answer rather than derived: on update (or,
-    should copier's operation be unreadable, wherever an answers file exists)."""
-    return operation == "update" or (operation == "unknown" and (path / ".copier-answers.yml").is_file())
+    should copier's operation be unreadable, wherever the answers file exists)."""
+    return operation == "update" or (operation == "unknown" and answers.is_file())
 
 
-def retrofit_default(root: Any, operation: str = "copy") -> str:
+def derived_mode(conf: Any, operation: str = "copy") -> str:
+    """The only answer ``retrofit`` may have, without the checks that can refuse it: the recorded
+    answer on update; on copy what the destination holds (no project, a project, a project
+    with a workflow that publishes)."""
+    path = Path(str(conf["dst_path"]))
+    answers = answers_path(conf)
+    if _recorded(answers, operation):
+        if not answers.is_file():
+            # Copier's own render of the old or new version, in an empty folder: the project's
+            # recorded answers come as data.
+            return str((conf["data"] or {}).get("retrofit", "no"))
+        return _answered_retrofit(answers)
+    if not is_existing_project(path):
+        return "no"
+    try:
+        return "upgrade" if retrofit.publishing_workflows(path) else "add"
+    except retrofit.RetrofitRefusal:
+        return "upgrade"  # the question's default says why it cannot be retrofitted
+
+
+def retrofit_choice_error(conf: Any, choice: str, operation: str = "copy") -> str:
+    """A choice of ``retrofit`` other than the derived one is shown disabled, with why (so that
+    copier < 9.18, which shows the question, accepts only the derived answer)."""
+    mode = derived_mode(conf, operation)
+    return "" if choice == mode else "not what this folder holds"
+
+
+def retrofit_default(conf: Any, operation: str = "copy") -> str:
     """How the project in ``root`` comes to the template: "no" (a new one), "add" or "upgrade".
 
     Derived, never asked. On `copier copy` the destination decides (never a committed
@@ -87,16 +120,17 @@ def retrofit_default(root: Any, operation: str = "copy") -> str:
     retrofitted now stops copier here, with copier's plain message (no traceback) saying what
     to do. On `copier update` it is what the project recorded when it was made.
     """
-    path = Path(str(root))
-    if _recorded(path, operation):
-        return _answered_retrofit(path)
+    path = Path(str(conf["dst_path"]))
+    answers = answers_path(conf)
+    if _recorded(answers, operation):
+        return _answered_retrofit(answers)
     mode = "no"
     try:
         if is_existing_project(path):
             mode = "upgrade" if retrofit.publishing_workflows(path) else "add"
         elif (path / ".github" / "workflows").is_dir() and retrofit.publishing_workflows(path):
             raise UserMessageError(_subfolder_refusal(path))
-        reason = retrofit_error(path, mode, operation)
+        reason = retrofit_error(conf, mode, operation)
     except retrofit.RetrofitRefusal as refusal:
         reason = str(refusal)
     if reason:
@@ -144,28 +178,53 @@ def retrofit_is_unchanged(conf: Any) -> bool:
     Used as the question's ``when``: copier renders ``when`` before it looks at a ``-d`` answer,
     and an error raised there prints as a message, where a validator's prints a traceback."""
     given = (conf["data"] or {}).get("retrofit")
-    path = Path(str(conf["dst_path"]))
-    if (
-        given is None
-        or not (path / ".copier-answers.yml").is_file()
-        or not _recorded(path, copier_operation())
-    ):
-        # No answer given; or copier's own render of the old or new version, in an empty
-        # folder; or a copy, where retrofit_error checks the answer against the folder.
+    answers = answers_path(conf)
+    operation = copier_operation()
+    if not _recorded(answers, operation):
+        # A copy: a given answer must be the one the folder derives (copier would refuse any
+        # other choice with a traceback, since the others are disabled).
+        if given is not None and (reason := retrofit_error(conf, str(given), operation)):
+            raise UserMessageError(reason)
         return True
-    made = _answered_retrofit(path)
-    if str(given) != made:
+    if not answers.is_file():
+        return True  # copier's own render of the old or new version, in an empty folder
+    if reason := untracked_error(Path(str(conf["dst_path"]))):
+        raise UserMessageError(reason)
+    made = _answered_retrofit(answers)
+    if given is not None and str(given) != made:
         raise UserMessageError(
-            f"retrofit is how this project was made ({made!r}, in .copier-answers.yml) and cannot "
+            f"retrofit is how this project was made ({made!r}, in {answers.name}) and cannot "
             f"change on update; run the update without -d retrofit={given}."
         )
     return True
 
 
-def _answered_retrofit(path: Path) -> str:
+def untracked_error(path: Path) -> str:
+    """Files git does not track and does not ignore, listed whatever the user's git settings say
+    (``status.showUntrackedFiles=no`` hides them from copier's own check of a dirty tree): an
+    update or a retrofit could write over one of them."""
+    done = _git(path, "status", "--porcelain", "--untracked-files=all")
+    if done.returncode != 0:
+        return ""  # not a git repository: copier and retrofit_error say so
+    untracked = [line[3:] for line in done.stdout.splitlines() if line.startswith("??")]
+    if not untracked:
+        return ""
+    shown = ", ".join(untracked[:3]) + (f" and {len(untracked) - 3} more" if len(untracked) > 3 else "")
+    return (
+        f"{path} has files git does not track ({shown}); copier could write over them. "
+        "Commit them, or list them in .gitignore, then run copier again."
+    )
+
+
+def _answered_retrofit(answers_file: Path) -> str:
     """The recorded answer ("no" for a project made before the question existed, or none)."""
-    answers_file = path / ".copier-answers.yml"
-    answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) if answers_file.is_file() else None
+    try:
+        answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) if answers_file.is_file() else None
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as error:
+        raise UserMessageError(
+            f"{answers_file.name} is not readable YAML ({type(error).__name__}): restore it with "
+            f"`git checkout -- {answers_file.name}` and run copier again."
+        ) from None
     return str(answers.get("retrofit", "no")) if isinstance(answers, dict) else "no"
 
 
@@ -220,10 +279,11 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def retrofit_error(root: Any, mode: str, operation: str = "copy") -> str:
-    """Why ``mode`` cannot be applied to ``root`` now; "" when it can."""
-    path = Path(str(root))
-    if _recorded(path, operation):
+def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
+    """Why ``mode`` cannot be applied to the destination now; "" when it can."""
+    path = Path(str(conf["dst_path"]))
+    answers = answers_path(conf)
+    if _recorded(answers, operation):
         # The project's recorded answer (the question's `when` refuses a change); copier's own
         # renders of the old and the new version happen in empty temporary folders.
         return ""
@@ -239,12 +299,13 @@ def retrofit_error(root: Any, mode: str, operation: str = "copy") -> str:
             f"{path} holds an existing project: a new project cannot be rendered over it. "
             "Leave out -d retrofit=no; the template then keeps the project's own files."
         )
-    if _answered_retrofit(path) == "no" and (path / ".copier-answers.yml").is_file():
-        return (
-            f"{path}/.copier-answers.yml says this project was made from a template as a new project. "
-            "If it was, bring in template releases with `copier update --trust --defaults`; if not, "
-            "delete .copier-answers.yml, commit, and run this command again."
-        )
+    for made in dict.fromkeys([answers, *sorted(path.glob(".copier-answers*.yml"))]):
+        if made.is_file() and _answered_retrofit(made) == "no":
+            return (
+                f"{made} says this project was made from a template as a new project. If it was, bring "
+                f"in template releases with `copier update --trust -a {made.name}`; if not, delete "
+                f"{made.name}, commit, and run this command again."
+            )
     if link := _link_out_of(path):
         return (
             f"{link.relative_to(path)} is a symbolic link to {link.readlink()}, outside the project. "
@@ -256,10 +317,16 @@ def retrofit_error(root: Any, mode: str, operation: str = "copy") -> str:
             f"{path} is not a git repository. A retrofit changes files in place: run `git init && git add -A "
             "&& git commit -m 'Before Trusted Publishing'` first, so every change can be reviewed and undone."
         )
-    if _git(path, "status", "--porcelain").stdout.strip():
+    if _git(path, "status", "--porcelain", "--untracked-files=all").stdout.strip():
         return (
             f"{path} has uncommitted changes. Commit or stash them first, so that the retrofit's changes "
             "can be reviewed with `git diff` and undone."
+        )
+    if mode == "add" and (taken := path / ".github" / "workflows" / PUBLISH_WORKFLOW).exists():
+        return (
+            f".github/workflows/{PUBLISH_WORKFLOW} exists and does not publish to PyPI; the retrofit adds "
+            "its publishing workflow under that name (PyPI trusts it by name). Rename yours "
+            f"(git mv {taken.relative_to(path)} .github/workflows/OTHER.yml), commit, and run copier again."
         )
     if reason := retrofit.check(path):
         return reason

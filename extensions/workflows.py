@@ -94,6 +94,14 @@ def writable_error(path: Path) -> str:
             f".github/workflows/{path.name} is read-only: make it writable (chmod u+w), commit, "
             "and run copier again."
         )
+    raw = path.read_bytes()
+    crlf = raw.count(b"\r\n")
+    if crlf and crlf != raw.count(b"\n"):
+        line = raw.split(b"\n").index(next(x for x in raw.split(b"\n") if not x.endswith(b"\r"))) + 1
+        return (
+            f".github/workflows/{path.name}:{line}: mixed line ends (CRLF and LF), which an edit would make "
+            "all one kind. Convert the file to one kind, commit, and run copier again."
+        )
     return ""
 
 
@@ -178,7 +186,15 @@ class Workflow:
         try:
             self.root = yaml.compose(self.text)
         except yaml.YAMLError as error:
-            raise RetrofitRefusal(f"{self.where(1)}: not valid YAML ({error}).") from None
+            mark = getattr(error, "problem_mark", None)
+            raise RetrofitRefusal(
+                f"{self.where(mark.line + 1 if mark else 1)}: not valid YAML ({error})."
+            ) from None
+        except RecursionError:
+            raise RetrofitRefusal(
+                f"{self.where(1)}: nested too deeply to read (thousands of levels); retrofit it by hand "
+                "(see the README)."
+            ) from None
 
     def where(self, line: int) -> str:
         return f".github/workflows/{self.path.name}:{line}"

@@ -126,6 +126,28 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+# --- existing projects (retrofit) ---------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "retrofit"
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` but git's own, with its bytes."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
+
+
+def existing_project(shape: str, dest: Path) -> Path:
+    """A copy of the fixture project ``shape``, committed in a new git repository."""
+    shutil.copytree(FIXTURES / shape, dest)
+    run(["git", "init", "-q", dest])
+    commit_all(dest, "The project as its owner made it")
+    return dest
+
+
 # --- running a workflow job's steps on this machine ----------------------------------------
 
 

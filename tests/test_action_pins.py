@@ -185,12 +185,25 @@ def test_the_template_repository_refreshes_its_pins_every_week() -> None:
     """The scheduled workflow runs this very script across majors, tests, and opens a pull request."""
     data = workflow(TEMPLATE_DIR, "refresh-action-pins.yml")
     assert set(data["on"]) == {"schedule", "workflow_dispatch"}
-    steps = data["jobs"]["refresh"]["steps"]
-    runs = "\n".join(s.get("run", "") for s in steps)
+    refresh, propose = data["jobs"]["refresh"], data["jobs"]["propose"]
+    runs = "\n".join(s.get("run", "") for s in refresh["steps"])
     assert "python scripts/refresh_action_pins.py |" in runs  # no --same-major: majors are crossed
     assert "bash .ci/run" in runs
-    assert "gh pr create" in runs and "gh pr edit" in runs
-    assert data["jobs"]["refresh"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    # The job that runs the repository's code holds a read-only token ...
+    assert refresh["permissions"] == {"contents": "read"}
+    # ... and the job with the write token runs none of it (issue 21, case 8): git and gh only,
+    # on a patch that may touch extensions/actions.yml alone, and never a plain force-push.
+    assert propose["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert propose["needs"] == "refresh"
+    pushed = "\n".join(s.get("run", "") for s in propose["steps"])
+    assert "gh pr create" in pushed and "gh pr edit" in pushed
+    assert ".ci/run" not in pushed and "python" not in pushed and "pip" not in pushed
+    assert '!= "extensions/actions.yml"' in pushed
+    assert "--force-with-lease" in pushed and "--force " not in pushed
+    assert "core.hooksPath=/dev/null" in pushed
+    assert all(
+        s["with"]["persist-credentials"] is False for s in propose["steps"] if "checkout" in s.get("uses", "")
+    )
     # The template repository's own workflows pin the same releases its projects get.
     pins = yaml.safe_load(PINS.read_text())
     for name in ("ci.yml", "refresh-action-pins.yml"):

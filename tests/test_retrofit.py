@@ -19,23 +19,25 @@ import pytest
 import yaml
 
 from helpers import (
+    FIXTURES,
     TEMPLATE_DIR,
     Runner,
     actionlint,
     commit_all,
     copier,
     edit,
+    existing_project,
     git,
     load_yaml,
     make_template_repo,
     make_venv,
     run,
+    snapshot,
     steps_using,
     tool,
     workflow,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "retrofit"
 ADDED = {".copier-answers.yml", "RELEASING.md", ".github/dependabot.yml"}
 
 # shape: (publishing workflow, its environment afterwards, the secrets it used, upgraded?)
@@ -62,21 +64,6 @@ TESTED = {
     "uv-hatch-just",
     "trusted",
 }
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in root.rglob("*")
-        if p.is_file() and ".git" not in p.parts
-    }
-
-
-def existing_project(shape: str, dest: Path) -> Path:
-    shutil.copytree(FIXTURES / shape, dest)
-    run(["git", "init", "-q", dest])
-    commit_all(dest, "The project as its owner made it")
-    return dest
 
 
 @pytest.fixture(scope="module")

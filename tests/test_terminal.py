@@ -19,6 +19,7 @@ import pexpect
 import pytest
 
 from helpers import (
+    FIXTURES,
     TEMPLATE_DIR,
     commit_all,
     copy_with_answers,
@@ -30,7 +31,6 @@ from helpers import (
     run,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "retrofit"
 OLDEST = load_yaml(TEMPLATE_DIR / "copier.yml")["_min_copier_version"]
 
 # A distinctive part of each question's prompt (its `help` in copier.yml).
@@ -56,7 +56,7 @@ PROMPTS = {
     "testpypi": "Publish each release to TestPyPI first",
     "publish_workflow": "The workflow file that publishes to PyPI",
     "pin_actions": "Pin every GitHub Action",
-    "update_notice": "Open an issue in the project when this template has a new release",
+    "update_notice": "Open an issue in the project when this template has",
 }
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r")
 
@@ -96,7 +96,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Terminal:
     """Copier in a pseudo-terminal, and what a person types at each of its prompts."""
 
-    def __init__(self, command: list[str], args: list[str], cwd: Path) -> None:
+    def __init__(self, command: list[str], args: list[str], cwd: Path, columns: int = 250) -> None:
         self.screen = io.StringIO()
         self.child = pexpect.spawn(
             command[0],
@@ -105,7 +105,7 @@ class Terminal:
             env={**os.environ, "TERM": "xterm", "NO_COLOR": "1", "PROMPT_TOOLKIT_NO_CPR": "1"},
             encoding="utf-8",
             codec_errors="replace",
-            dimensions=(50, 250),
+            dimensions=(50, columns),
             timeout=120,
         )
         self.child.logfile_read = self.screen
@@ -229,3 +229,86 @@ def test_update_at_a_terminal_asks_only_the_new_question(copier_command: list[st
     assert answers["code_of_conduct"] is True
     assert answers["_commit"] == "v1.1.0"
     assert answers["project_name"] == "acme-widgets"
+
+
+# --- at an 80-column terminal: nothing is cut -------------------------------------------------
+
+COPIER_YML = load_yaml(TEMPLATE_DIR / "copier.yml")
+
+
+def help_lines(questions: list[str]) -> list[str]:
+    return [line for q in questions for line in COPIER_YML[q]["help"].splitlines()]
+
+
+def test_every_prompt_fits_80_columns() -> None:
+    """Copier prefixes a prompt with two columns and a space, a choice with two; what is
+    longer than the terminal is cut, not wrapped."""
+    for name, question in COPIER_YML.items():
+        if name.startswith("_") or not isinstance(question, dict):
+            continue
+        for line in question.get("help", "").splitlines():
+            assert len(line) <= 74, (name, line)
+        for label in question.get("choices") or {}:
+            assert len(label) <= 72, (name, label)
+
+
+def test_new_package_at_80_columns(copier_command: list[str], template: Path, tmp_path: Path) -> None:
+    """A refused name's whole message and every prompt show in full at 80 columns."""
+    import prompts
+
+    import names
+
+    terminal = Terminal(
+        copier_command, ["copy", "--trust", str(template), "acme-widgets"], tmp_path, columns=80
+    )
+    output = terminal.answer(
+        {"project_name": [typed("My Package!"), typed("acme-widgets")], "github_owner": [typed("acme")]}
+    )
+    assert terminal.exit_status == 0, output
+    for line in help_lines(terminal.asked):
+        assert line in output, line
+    shown = "Validation error for question 'project_name': " + prompts.fit(
+        names.project_name_error("My Package!"), "project_name"
+    )
+    assert len(shown) < 80
+    assert shown in output
+
+
+def test_retrofit_at_80_columns(copier_command: list[str], template: Path, tmp_path: Path) -> None:
+    project = tmp_path / "legacy"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    run(["git", "init", "-q", project])
+    commit_all(project, "The project as its owner made it")
+    terminal = Terminal(copier_command, ["copy", "--trust", str(template), "."], project, columns=80)
+    output = terminal.answer({})
+    assert terminal.exit_status == 0, output
+    assert "Traceback" not in output
+    for line in help_lines(terminal.asked):
+        assert line in output, line
+    assert load_yaml(project / ".copier-answers.yml")["retrofit"] == "upgrade"
+
+
+def test_update_at_80_columns(copier_command: list[str], template: Path, tmp_path: Path) -> None:
+    project = tmp_path / "acme-widgets"
+    copy_with_answers(project, {"project_name": "acme-widgets", "github_owner": "acme"}, template)
+    run(["git", "init", "-q", project])
+    commit_all(project, "Start")
+    terminal = Terminal(copier_command, ["update", "--trust"], project, columns=80)
+    output = terminal.answer({})
+    assert terminal.exit_status == 0, output
+    assert "Traceback" not in output
+    for line in help_lines([q for q in terminal.asked if q != "retrofit"]):
+        assert line in output, line
+
+
+def test_only_the_derived_project_kind_can_be_chosen(
+    copier_command: list[str], template: Path, tmp_path: Path
+) -> None:
+    """Copier before 9.18 shows "This folder is:": in an empty folder, arrowing down to "an
+    existing project" and pressing Enter still makes a new project (the others are disabled)."""
+    down = "\x1b[B"
+    terminal = Terminal(copier_command, ["copy", "--trust", str(template), "fresh"], tmp_path, columns=80)
+    output = terminal.answer({"retrofit": [down + down + "\r"], "github_owner": [typed("acme")]})
+    assert terminal.exit_status == 0, output
+    assert load_yaml(tmp_path / "fresh/.copier-answers.yml")["retrofit"] == "no"
+    assert (tmp_path / "fresh/pyproject.toml").is_file()

@@ -1,0 +1,326 @@
+"""Nothing a user wrote is lost, on every way in: a custom answers file, an answer change on
+update, the oldest copier, untracked work, hostile or mistyped answers.
+
+Each test is named after the case of issue 21 it guards, and failed before its fix. Real
+copier and git throughout: a template repository with a release tag, projects rendered and
+committed, then the command a user types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import (
+    REQUIRED_ANSWERS,
+    commit_all,
+    copier,
+    copy_with_answers,
+    existing_project,
+    git,
+    load_yaml,
+    make_template_repo,
+    run,
+    snapshot,
+)
+
+CUSTOM = ".copier-answers.pylib.yml"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_template_repo(tmp_path_factory.mktemp("template") / "copier-python-lib", tag="v1.0.0")
+
+
+def new_project(template: Path, dest: Path, *options: str, **answers: str) -> Path:
+    """A project rendered with the README's command (and ``options``), committed."""
+    copy_with_answers(dest, {**REQUIRED_ANSWERS, **answers}, template, *options)
+    run(["git", "init", "-q", dest])
+    commit_all(dest, "Start from the template")
+    return dest
+
+
+def one_line_refusal(done) -> str:
+    """Copier stopped with a plain message: no traceback, exit status not 0."""
+    said = done.stdout + done.stderr
+    assert done.returncode != 0, said
+    assert "Traceback" not in said, said
+    return " ".join(said.split())
+
+
+# --- case 1: a custom answers file ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["add", "upgrade"])
+def test_case_1_custom_answers_file_keeps_how_the_project_was_made(
+    template: Path, tmp_path: Path, mode: str
+) -> None:
+    project = new_project(template, tmp_path / "acme-widgets", "-a", CUSTOM, cli="argparse")
+    (project / "src/acme_widgets/extra.py").write_text("VALUE = 1\n")
+    commit_all(project, "User's own module")
+    before = snapshot(project)
+    done = copier("update", "--trust", "--defaults", "-a", CUSTOM, f"-d retrofit={mode}".replace(" ", ""),
+                  cwd=project, check=False)  # fmt: skip
+    said = one_line_refusal(done)
+    assert f"retrofit is how this project was made ('no', in {CUSTOM})" in said
+    assert snapshot(project) == before
+    assert git(project, "status", "--porcelain") == ""
+    assert load_yaml(project / CUSTOM)["retrofit"] == "no"
+
+
+def test_case_1_custom_answers_file_update_still_works(template: Path, tmp_path: Path) -> None:
+    project = new_project(template, tmp_path / "acme-widgets", "-a", CUSTOM)
+    done = copier("update", "--trust", "--defaults", "-a", CUSTOM, cwd=project, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (project / "pyproject.toml").is_file()
+
+
+# --- case 2: an answer change never deletes what the user changed ----------------------------
+
+
+@pytest.mark.parametrize("answers_file", [None, CUSTOM], ids=["default-answers", "custom-answers"])
+def test_case_2_answer_change_keeps_the_users_edited_files(
+    template: Path, tmp_path: Path, answers_file: str | None
+) -> None:
+    options = ("-a", answers_file) if answers_file else ()
+    project = new_project(template, tmp_path / "acme-widgets", *options, cli="argparse", docs="mkdocs")
+    main = project / "src/acme_widgets/__main__.py"
+    main.write_text(main.read_text() + "\n# The user's own line.\n")
+    index = project / "docs/index.md"
+    index.write_text(index.read_text() + "\nThe user's own paragraph.\n")
+    commit_all(project, "User's edits")
+    edited = {p: p.read_bytes() for p in (main, index)}
+    done = copier(
+        "update", "--trust", "--defaults", *options, "-d", "cli=none", "-d", "docs=none", cwd=project
+    )
+    for path, content in edited.items():
+        assert path.read_bytes() == content, f"{path} was lost"
+    said = done.stdout + done.stderr
+    assert "kept src/acme_widgets/__main__.py: you changed it" in said
+    assert "kept docs/index.md: you changed it" in said
+    # What the user never touched goes, as the answers ask.
+    assert not (project / "mkdocs.yml").exists()
+    assert not (project / "tests/test_cli.py").exists()
+    assert not (project / ".github/workflows/docs.yml").exists()
+
+
+# --- case 3: retrofit=add and the owner's files of the template's names ------------------------
+
+
+def project_without_publishing(dest: Path) -> Path:
+    project = existing_project("twine-release-setuppy", dest)
+    git(project, "rm", "-q", ".github/workflows/release.yml")
+    commit_all(project, "No release workflow yet")
+    return project
+
+
+def test_case_3_add_refuses_the_owners_publish_yml_before_writing(template: Path, tmp_path: Path) -> None:
+    project = project_without_publishing(tmp_path / "legacy")
+    docs = project / ".github/workflows/publish.yml"
+    docs.write_text("name: publish docs\non: push\njobs:\n  docs:\n    runs-on: ubuntu-latest\n    steps:\n"
+                    "      - run: echo docs\n")  # fmt: skip
+    commit_all(project, "A workflow of the owner's, named publish.yml")
+    before = snapshot(project)
+    said = one_line_refusal(copier("copy", "--trust", "--defaults", template, ".", cwd=project, check=False))
+    assert ".github/workflows/publish.yml exists and does not publish to PyPI" in said
+    assert "--overwrite" not in said
+    assert snapshot(project) == before
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_case_3_add_keeps_the_owners_zizmor_configuration(template: Path, tmp_path: Path) -> None:
+    project = project_without_publishing(tmp_path / "legacy")
+    own = project / ".github/zizmor.yml"
+    own.write_text("rules:\n  unpinned-uses:\n    disable: true\n")
+    commit_all(project, "The owner's zizmor settings")
+    done = copier("copy", "--trust", "--defaults", "-d", "pin_actions=false", template, ".", cwd=project)
+    assert done.returncode == 0
+    assert own.read_text() == "rules:\n  unpinned-uses:\n    disable: true\n"
+    assert (project / ".github/workflows/publish.yml").is_file()
+
+
+# --- case 4: the derived project kind is the only one accepted ---------------------------------
+
+
+def test_case_4_an_empty_folder_is_not_an_existing_project(template: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for mode in ("add", "upgrade"):
+        done = copy_with_answers(empty, {**REQUIRED_ANSWERS, "retrofit": mode}, template, check=False)
+        assert "holds no project" in one_line_refusal(done)
+        assert list(empty.iterdir()) == []
+
+
+def test_case_4_a_project_is_not_a_new_one(template: Path, tmp_path: Path) -> None:
+    project = existing_project("twine-release-setuppy", tmp_path / "legacy")
+    before = snapshot(project)
+    done = copier(
+        "copy", "--trust", "--defaults", "-d", "retrofit=no", template, ".", cwd=project, check=False
+    )
+    assert "holds an existing project" in one_line_refusal(done)
+    assert snapshot(project) == before
+
+
+# --- case 5: untracked work, whatever git's settings hide ---------------------------------------
+
+
+def test_case_5_untracked_work_stops_a_retrofit_with_untracked_files_hidden(
+    template: Path, tmp_path: Path
+) -> None:
+    project = project_without_publishing(tmp_path / "legacy")
+    git(project, "config", "status.showUntrackedFiles", "no")
+    wip = project / ".github/workflows/publish.yml"
+    wip.write_text("# work in progress\n")
+    done = copier("copy", "--trust", "--defaults", "--overwrite", template, ".", cwd=project, check=False)
+    assert "uncommitted changes" in one_line_refusal(done)
+    assert wip.read_text() == "# work in progress\n"
+
+
+def test_case_5_untracked_work_stops_an_update_with_untracked_files_hidden(
+    template: Path, tmp_path: Path
+) -> None:
+    project = new_project(template, tmp_path / "acme-widgets")
+    git(project, "config", "status.showUntrackedFiles", "no")
+    wip = project / "notes.txt"
+    wip.write_text("work in progress\n")
+    said = one_line_refusal(copier("update", "--trust", "--defaults", cwd=project, check=False))
+    assert "files git does not track (notes.txt)" in said
+    assert wip.read_text() == "work in progress\n"
+
+
+# --- case 6: every refusal is one line ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ("project_name=My Package!", "is not a valid PyPI project name"),
+        ("github_owner=-acme", "github_owner"),
+        ("license=GPL", "'GPL' is not one of Apache-2.0, MIT, BSD-3-Clause, ISC"),
+        ("docs=maybe", "'maybe' is not one of none, mkdocs"),
+        ("python_min=2.7", "python_min"),
+        ("release_environment=a b", "release_environment"),
+    ],
+)
+def test_case_6_an_invalid_answer_given_with_d_is_one_line(
+    template: Path, tmp_path: Path, answer: str, words: str
+) -> None:
+    key, value = answer.split("=", 1)
+    dest = tmp_path / "acme-widgets"
+    done = copy_with_answers(dest, {**REQUIRED_ANSWERS, key: value}, template, check=False)
+    said = one_line_refusal(done)
+    assert f"-d {key}=" in said and words in said
+    assert not dest.exists() or list(dest.iterdir()) == []
+
+
+def test_case_6_an_invalid_answer_in_a_data_file_is_one_line(template: Path, tmp_path: Path) -> None:
+    data = tmp_path / "answers.yml"
+    data.write_text("project_name: acme-widgets\ngithub_owner: acme\ntestpypi: [1, 2]\n")
+    dest = tmp_path / "acme-widgets"
+    done = copier("copy", "--trust", "--defaults", "--data-file", data, template, dest, check=False)
+    assert "-d testpypi=[1, 2]: [1, 2] is not yes or no" in one_line_refusal(done)
+
+
+@pytest.mark.parametrize(
+    ("shape", "where"),
+    [("twine-tag-onefile", "pyproject.toml"), ("twine-release-setuppy", ".github/workflows/release.yml")],
+)
+def test_case_6_deeply_nested_files_are_refused_in_one_line(
+    template: Path, tmp_path: Path, shape: str, where: str
+) -> None:
+    project = existing_project(shape, tmp_path / "legacy")
+    path = project / where
+    nested = "[" * 3000 + "]" * 3000
+    path.write_text(
+        path.read_text() + (f"deep = {nested}\n" if where.endswith(".toml") else f"x: {nested}\n")
+    )
+    commit_all(project, "A file nested thousands of levels deep")
+    before = snapshot(project)
+    done = copier("copy", "--trust", "--defaults", template, ".", cwd=project, check=False)
+    assert "nested too deeply" in one_line_refusal(done)
+    assert snapshot(project) == before
+
+
+# --- case 7: what the project's own commands make does not block an update ------------------------
+
+
+def test_case_7_a_docs_build_and_a_uv_lock_do_not_block_an_update(template: Path, tmp_path: Path) -> None:
+    project = new_project(template, tmp_path / "acme-widgets", docs="mkdocs", ci_installer="uv")
+    (project / "site").mkdir()
+    (project / "site/index.html").write_text("<html></html>\n")  # what `mkdocs build` writes
+    (project / "uv.lock").write_text("version = 1\n")  # what `uv run` writes
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
+    done = copier("update", "--trust", "--defaults", cwd=project, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (project / "uv.lock").read_text() == "version = 1\n"
+
+
+# --- case 10: no quiet coercion, no shadowing name ---------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", ["pin_actions=maybe", "update_notice=2", "testpypi=sometimes"])
+def test_case_10_a_yes_no_answer_must_be_yes_or_no(template: Path, tmp_path: Path, answer: str) -> None:
+    key, value = answer.split("=", 1)
+    done = copy_with_answers(tmp_path / "p", {**REQUIRED_ANSWERS, key: value}, template, check=False)
+    assert f"-d {key}={value}: {value!r} is not yes or no" in one_line_refusal(done)
+
+
+def test_case_10_yes_and_no_as_text_are_taken_as_typed(template: Path, tmp_path: Path) -> None:
+    """Decision: `-d pin_actions=no` (every -d value is text) and `'no'` in a data file mean no."""
+    data = tmp_path / "answers.yml"
+    data.write_text("project_name: acme-widgets\ngithub_owner: acme\npin_actions: 'no'\ntestpypi: 'yes'\n")
+    copier("copy", "--trust", "--defaults", "--data-file", data, template, tmp_path / "p")
+    answers = load_yaml(tmp_path / "p/.copier-answers.yml")
+    assert (answers["pin_actions"], answers["testpypi"]) == (False, True)
+
+
+@pytest.mark.parametrize("name", ["click", "pytest", "coverage"])
+def test_case_10_import_names_of_the_projects_own_tools_are_refused(
+    template: Path, tmp_path: Path, name: str
+) -> None:
+    done = copy_with_answers(
+        tmp_path / "p", {**REQUIRED_ANSWERS, "import_name": name, "cli": "click"}, template, check=False
+    )
+    assert "is a package this project's tests, checks or build install" in one_line_refusal(done)
+
+
+def test_case_10_an_oversized_pyproject_is_refused_not_ignored(template: Path, tmp_path: Path) -> None:
+    project = existing_project("twine-tag-onefile", tmp_path / "legacy")
+    with (project / "pyproject.toml").open("a") as f:
+        f.write("\n" + "# padding\n" * 120_000)
+    commit_all(project, "A very large pyproject.toml")
+    done = copier("copy", "--trust", "--defaults", template, ".", cwd=project, check=False)
+    assert "pyproject.toml is" in one_line_refusal(done) and "bytes, more than" in done.stderr
+
+
+def test_case_10_mixed_line_ends_are_refused_not_rewritten(template: Path, tmp_path: Path) -> None:
+    project = existing_project("twine-release-setuppy", tmp_path / "legacy")
+    release = project / ".github/workflows/release.yml"
+    lines = release.read_bytes().split(b"\n")
+    release.write_bytes(b"\r\n".join(lines[:5]) + b"\r\n" + b"\n".join(lines[5:]))
+    commit_all(project, "Mixed line ends")
+    before = snapshot(project)
+    done = copier("copy", "--trust", "--defaults", template, ".", cwd=project, check=False)
+    assert "mixed line ends" in one_line_refusal(done)
+    assert snapshot(project) == before
+
+
+def test_case_10_other_spellings_of_secrets_and_the_event_are_seen(template: Path, tmp_path: Path) -> None:
+    """A tests workflow that reads the event or a secret by index, or hands all secrets on, is
+    not called from the release (the call would change what it reads); the message says why."""
+    for reads in ("${{ secrets['CODECOV'] }}", "${{ toJSON(secrets) }}", "${{ github['event_name'] }}"):
+        project = project_without_publishing(tmp_path / f"legacy-{len(list(tmp_path.iterdir()))}")
+        ci = project / ".github/workflows/ci.yml"
+        ci.write_text(
+            ci.read_text().replace(
+                "      - run: pytest\n", f"      - run: pytest\n        env:\n          VALUE: {reads}\n"
+            )
+        )
+        assert reads in ci.read_text()
+        commit_all(project, "Tests that read the event")
+        done = copier("copy", "--trust", "--defaults", template, ".", cwd=project)
+        assert "workflow_call" not in ci.read_text()
+        assert "which a call from the release sees differently" in " ".join(
+            (done.stdout + done.stderr).split()
+        )
