@@ -95,6 +95,12 @@ def fit(context: Context, message: Any, question: str) -> str:
     conf = context.get("_copier_conf")
     if conf is None or conf["defaults"]:
         return text
+    return shorten(text, question)
+
+
+def shorten(message: str, question: str) -> str:
+    """``message`` shortened to what copier's one-line refusal at the prompt of ``question`` shows."""
+    text = " ".join(str(message).split())
     budget = TERMINAL_WIDTH - 1 - len(f"Validation error for question '{question}': ")
     if len(text) <= budget:
         return text

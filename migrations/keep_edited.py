@@ -96,4 +96,6 @@ def keep_edited(answers_file: str, template: str) -> list[str]:
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit("usage: keep_edited.py ANSWERS_FILE TEMPLATE")
+    if not deleted_files():
+        sys.exit(0)  # the update deleted nothing: nothing to say
     sys.exit(run("keep-edited", lambda: keep_edited(sys.argv[1], sys.argv[2])))

@@ -267,7 +267,7 @@ def test_new_package_at_80_columns(copier_command: list[str], template: Path, tm
     assert terminal.exit_status == 0, output
     for line in help_lines(terminal.asked):
         assert line in output, line
-    shown = "Validation error for question 'project_name': " + prompts.fit(
+    shown = "Validation error for question 'project_name': " + prompts.shorten(
         names.project_name_error("My Package!"), "project_name"
     )
     assert len(shown) < 80
