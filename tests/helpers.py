@@ -148,6 +148,28 @@ def existing_project(shape: str, dest: Path) -> Path:
     return dest
 
 
+def retrofit(
+    template: Path, project: Path, *extra: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`copier copy --trust --defaults EXTRA TEMPLATE .` inside an existing project."""
+    return copier("copy", "--trust", "--defaults", *extra, template, ".", cwd=project, check=check)
+
+
+def refused(template: Path, project: Path, *extra: str) -> str:
+    """A retrofit that copier refuses: it changes nothing and says why in a plain message (a
+    refused `-d` answer too: one line, no traceback). Returns what it printed."""
+    before = snapshot(project)
+    is_repo = (project / ".git").is_dir()
+    status = git(project, "status", "--porcelain") if is_repo else ""
+    done = retrofit(template, project, *extra, check=False)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    assert snapshot(project) == before
+    if is_repo:
+        assert git(project, "status", "--porcelain") == status
+    return done.stdout + done.stderr
+
+
 # --- running a workflow job's steps on this machine ----------------------------------------
 
 

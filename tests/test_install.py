@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import TEMPLATE_DIR, load_yaml, make_template_repo, make_venv, run, tool
+from helpers import TEMPLATE_DIR, load_yaml, make_venv, run, tool
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +25,6 @@ def readme_command(starts: str) -> str:
     found = [line for line in README.splitlines() if line.startswith(starts)]
     assert len(found) == 1, (starts, found)
     return found[0]
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template_repo(tmp_path_factory.mktemp("template") / "copier-python-lib")
 
 
 def as_run_here(command: str, template: Path) -> str:

@@ -31,6 +31,8 @@ from helpers import (
     load_yaml,
     make_template_repo,
     make_venv,
+    refused,
+    retrofit,
     run,
     snapshot,
     steps_using,
@@ -64,16 +66,6 @@ TESTED = {
     "uv-hatch-just",
     "trusted",
 }
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This template as users get it: a clean git repository with a release tag."""
-    return make_template_repo(tmp_path_factory.mktemp("template") / "copier-python-lib", tag="v1.0.0")
-
-
-def retrofit(template: Path, project: Path, *extra: str, check: bool = True):
-    return copier("copy", "--trust", "--defaults", *extra, template, ".", cwd=project, check=check)
 
 
 @pytest.fixture(scope="module", params=list(SHAPES))
@@ -489,22 +481,6 @@ def test_project_without_publishing_or_tests_workflow_gets_no_guessed_tests(
 # --- refusals: nothing changes, and the message says why and what to do ---------------------
 
 
-def refused(template: Path, project: Path, *extra: str, plain: bool = True) -> str:
-    """Copier refuses, changes nothing, and (``plain``) says why in a message, not a traceback.
-    A refused `-d` answer is copier's own validator error, which copier prints with a traceback."""
-    before = snapshot(project)
-    is_repo = (project / ".git").is_dir()
-    status = git(project, "status", "--porcelain") if is_repo else ""
-    done = retrofit(template, project, *extra, check=False)
-    assert done.returncode != 0
-    if plain:
-        assert "Traceback" not in done.stderr, done.stderr
-    assert snapshot(project) == before
-    if is_repo:
-        assert git(project, "status", "--porcelain") == status
-    return done.stdout + done.stderr
-
-
 def test_refuses_a_dirty_tree(template: Path, tmp_path: Path) -> None:
     project = existing_project("twine-release-setuppy", tmp_path / "p")
     edit(project / "README.md", "Legacy widgets.", "Legacy widgets, edited.")
@@ -685,7 +661,7 @@ def test_the_trusted_workflow_is_the_one_that_publishes(template: Path, tmp_path
     """PyPI must trust the workflow that really publishes: another name would let anyone who
     adds that file later publish, and would point RELEASING.md at a file that does not exist."""
     project = existing_project("twine-release-setuppy", tmp_path / "p")
-    message = refused(template, project, "-d", f"publish_workflow={answer}", plain=False)
+    message = refused(template, project, "-d", f"publish_workflow={answer}")
     assert "publish_workflow" in message
     if answer == "other.yml":
         assert ".github/workflows/release.yml is the workflow that publishes" in message

@@ -87,12 +87,6 @@ def copier_command(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     return [str(python), "-m", "copier"]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This template as users get it: a git repository with a release tag."""
-    return make_template_repo(tmp_path_factory.mktemp("template") / "copier-python-lib")
-
-
 class Terminal:
     """Copier in a pseudo-terminal, and what a person types at each of its prompts."""
 
