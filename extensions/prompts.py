@@ -91,10 +91,10 @@ def fit(context: Context, message: Any, question: str) -> str:
     """``message`` as copier can show it at the prompt of ``question`` on 80 columns: whole when
     it fits, else without the echo of what was typed and cut after the last whole clause or
     word that fits. Without a prompt (``--defaults``) the whole message."""
-    text = " ".join(str(message).split())
+    text = str(message)
     conf = context.get("_copier_conf")
     if conf is None or conf["defaults"]:
-        return text
+        return text  # exactly the rule's sentence, which quotes the answer as typed
     return shorten(text, question)
 
 
