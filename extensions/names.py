@@ -125,6 +125,13 @@ def dependency_error(name: str) -> str:
     return ""
 
 
+def new_import_name(project_name: str) -> str:
+    """A new project's suggested import name: ``import_name``, with ``_lib`` after a name the
+    project's own tools install (a project named click cannot be imported as click)."""
+    name = import_name(project_name)
+    return f"{name}_lib" if name in DEPENDENCY_NAMES else name
+
+
 def workflow_file_error(name: str) -> str:
     if _WORKFLOW_FILE.fullmatch(name):
         return ""

@@ -1,8 +1,8 @@
 """retrofit=add: let the added publish.yml run the project's own tests before each release.
 
-Run by copier as a task after `copier copy` of an existing project that had no publishing
+Run by copier (through extensions/load.py) as a task after `copier copy` of an existing project that had no publishing
 workflow. Each workflow of the project that runs tests, and that a call would not change
-(extensions/called_tests.py decides, as it did when publish.yml was rendered), gains
+(extensions/retrofit/called_tests.py decides, as it did when publish.yml was rendered), gains
 `workflow_call` among its triggers: its only change. Idempotent.
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "extensions"))
+from extensions.retrofit.upgrade import tests_calls
+from extensions.retrofit.workflows import read_workflow
 
-from _migration import run
-
-from retrofit import read_workflow, tests_calls
+from ._migration import run
 
 
 def migrate() -> list[str]:

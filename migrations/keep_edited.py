@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _migration import Refusal, run
+
+from ._migration import Refusal, run
 
 
 def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
@@ -51,7 +52,7 @@ def render_old(template: str, answers: dict[str, Any], where: Path) -> None:
     from copier._main import _operation
 
     # Inside an update the template's questions take the recorded answers as they are
-    # (extensions/retrofit_questions.py reads this): mark this render as part of one.
+    # (extensions/destination.py reads this): mark this render as part of one.
     _operation.set("update")
     run_copy(
         template,

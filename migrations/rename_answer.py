@@ -5,8 +5,8 @@ Usage (from copier.yml, in the "before" stage so the new name is read afterwards
     _migrations:
       - version: "2.0.0"
         when: "{{ _stage == 'before' }}"
-        command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/migrations/rename_answer.py",
-                  "{{ _copier_conf.answers_file }}", "old_name", "new_name"]
+        command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/extensions/load.py",
+                  "rename_answer", "{{ _copier_conf.answers_file }}", "old_name", "new_name"]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from _migration import Refusal, load_answers, run, save_answers
+from ._migration import Refusal, load_answers, run, save_answers
 
 
 def rename(answers_file: Path, old: str, new: str) -> list[str]:

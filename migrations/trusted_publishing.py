@@ -1,9 +1,9 @@
 """Upgrade the project's token-based PyPI workflow to Trusted Publishing, in place.
 
-Run by copier (see copier.yml): as a task after `copier copy` when the answer
-`retrofit` is `upgrade`, and as a migration after each `copier update` of such a
-project, so a token that comes back is caught again. Idempotent: an upgraded workflow
-is left alone. The engine is extensions/retrofit.py.
+Run by copier (see copier.yml) through extensions/load.py: as a task after `copier copy`
+when the answer `retrofit` is `upgrade`, and as a migration after each `copier update` of
+such a project, so a token that comes back is caught again. Idempotent: an upgraded
+workflow is left alone. The engine is extensions/retrofit/ (plan, then write).
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "extensions"))
+from extensions.pins import uses
+from extensions.retrofit.upgrade import upgrade
+from extensions.retrofit.workflows import RetrofitRefusal
+from extensions.retrofit.write import write
 
-import yaml
-from _migration import Refusal, run
-
-from retrofit import RetrofitRefusal, read_workflow, upgrade
-
-PINS = Path(__file__).resolve().parents[1] / "extensions" / "actions.yml"
+from ._migration import Refusal, run
 
 
 def main() -> int:
@@ -28,36 +26,19 @@ def main() -> int:
     parser.add_argument("--project-name", required=True)
     parser.add_argument("--pin-actions", choices=["true", "false", "True", "False"], default="true")
     args = parser.parse_args()
-    pins = yaml.safe_load(PINS.read_text(encoding="utf-8"))
     pin = args.pin_actions.lower() == "true"
 
-    def uses(action: str) -> str:
-        entry = pins[action]
-        return f"{action}@{entry['ref']} # {entry['version']}" if pin else f"{action}@{entry['tag']}"
-
     def migrate() -> list[str]:
-        root = Path.cwd()
         try:
             plan = upgrade(
-                root,
+                Path.cwd(),
                 environment=args.environment,
                 project_name=args.project_name,
-                uses=uses,
+                uses=lambda action: uses(action, pin),
             )
         except RetrofitRefusal as refusal:
             raise Refusal(str(refusal)) from None
-        if plan is None or plan.text == read_workflow(plan.path)[0]:
-            return []
-        # The file's own line ends: a CRLF workflow stays CRLF, so the diff shows only the change.
-        for path, text, newline in plan.others:
-            if text != read_workflow(path)[0]:
-                path.write_text(text, encoding="utf-8", newline=newline)
-        plan.path.write_text(plan.text, encoding="utf-8", newline=plan.newline)
-        return [
-            *plan.changes,
-            *(f"secret no longer used: {name}" for name in plan.secrets),
-            *(f"NOTE: {note}" for note in plan.notes),
-        ]
+        return write(plan) if plan is not None else []
 
     return run("retrofit", migrate)
 

@@ -91,7 +91,17 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 # --- template repositories with real history ------------------------------------------
 
-NOT_TEMPLATE = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "dist")
+NOT_TEMPLATE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".hypothesis",
+    "dist",
+    "site",
+)
 
 
 def git(repo: Path, *args: str) -> str:

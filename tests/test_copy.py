@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-import pythons
 from conftest import GIT_USER
+from extensions import pythons
 from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, copy_with_answers, load_yaml, run
 
 EXPECTED_FILES = [

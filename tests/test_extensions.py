@@ -8,10 +8,7 @@ import pytest
 import tomllib
 import yaml
 
-import backends
-import licenses
-import names
-import pythons
+from extensions import backends, licenses, names, pythons
 
 # --- Python versions --------------------------------------------------------------
 

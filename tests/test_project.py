@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import backends
+from extensions import backends
 from helpers import make_venv, run, tool
 
 pytestmark = pytest.mark.slow

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-import backends
+from extensions import backends
 from helpers import TEMPLATE_DIR, Runner, load_yaml, make_venv, run, tool, workflow
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,5 @@
 """Retrofit, shape by shape: the plan for small workflows modelled on what real projects
-write (extensions/retrofit.py called directly; tests/test_retrofit.py runs copier on
+write (extensions/retrofit/upgrade.py called directly; tests/test_retrofit.py runs copier on
 whole projects). Each shape either moves its upload into a minimal publish job, keeping
 everything else, or is refused with a reason that is true, naming the line.
 """
@@ -12,18 +12,20 @@ from typing import Any
 import pytest
 import yaml
 
-import retrofit
+from extensions.retrofit.plan import Plan
+from extensions.retrofit.upgrade import plan as make_plan
+from extensions.retrofit.workflows import RetrofitRefusal, Workflow
 
 
-def plan(text: str, name: str = "release.yml") -> retrofit.Plan:
+def plan(text: str, name: str = "release.yml") -> Plan:
     # A project folder that does not exist: no other workflow is read beside this one.
-    workflow = retrofit.Workflow(Path("/nonexistent-project/.github/workflows") / name, text)
-    return retrofit.plan(
+    workflow = Workflow(Path("/nonexistent-project/.github/workflows") / name, text)
+    return make_plan(
         workflow, environment="pypi", project_name="acme", uses=lambda action: f"{action}@{'0' * 40} # v9"
     )
 
 
-def jobs(result: retrofit.Plan) -> dict[str, Any]:
+def jobs(result: Plan) -> dict[str, Any]:
     return yaml.safe_load(result.text)["jobs"]
 
 
@@ -32,7 +34,7 @@ def job_with(text: str, steps: str, head: str = "on: push\n", job: str = "") -> 
 
 
 def refusal(text: str) -> str:
-    with pytest.raises(retrofit.RetrofitRefusal) as caught:
+    with pytest.raises(RetrofitRefusal) as caught:
         plan(text)
     return str(caught.value)
 
@@ -221,14 +223,14 @@ RELEASE = (
 PYTEST_JOBS = "jobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
 
 
-def plan_beside(tmp_path: Path, tests: str, release: str = RELEASE) -> retrofit.Plan:
+def plan_beside(tmp_path: Path, tests: str, release: str = RELEASE) -> Plan:
     """The plan of release.yml in a project whose ci.yml holds ``tests``."""
     folder = tmp_path / ".github" / "workflows"
     folder.mkdir(parents=True)
     (folder / "ci.yml").write_text(tests)
     (folder / "release.yml").write_text(release)
-    return retrofit.plan(
-        retrofit.Workflow(folder / "release.yml"),
+    return make_plan(
+        Workflow(folder / "release.yml"),
         environment="pypi",
         project_name="acme",
         uses=lambda action: f"{action}@{'0' * 40} # v9",

@@ -248,9 +248,7 @@ def test_every_prompt_fits_80_columns() -> None:
 
 def test_new_package_at_80_columns(copier_command: list[str], template: Path, tmp_path: Path) -> None:
     """A refused name's whole message and every prompt show in full at 80 columns."""
-    import prompts
-
-    import names
+    from extensions import names, prompts
 
     terminal = Terminal(
         copier_command, ["copy", "--trust", str(template), "acme-widgets"], tmp_path, columns=80

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import backends
+from extensions import backends
 from helpers import (
     NOT_TEMPLATE,
     REQUIRED_ANSWERS,
@@ -40,7 +40,8 @@ _migrations:
     when: "{{ _stage == 'before' }}"
     command:
       - "{{ _copier_python }}"
-      - "{{ _copier_conf.src_path }}/migrations/rename_answer.py"
+      - "{{ _copier_conf.src_path }}/extensions/load.py"
+      - rename_answer
       - "{{ _copier_conf.answers_file }}"
       - release_environment
       - deploy_environment

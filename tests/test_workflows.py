@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import backends
+from extensions import backends
 from helpers import actionlint, load_yaml, run, steps_using, tool, workflow
 
 # Every combination of the answers that shape the workflows; each is checked by every checker.

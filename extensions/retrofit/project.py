@@ -12,22 +12,21 @@ import ast
 import configparser
 import re
 import stat
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from ..destination import git_output, github_repository
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     try:
-        import tomli as tomllib  # type: ignore[no-redef]
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
     except ModuleNotFoundError:
         tomllib = None  # type: ignore[assignment]
 
-PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
-_GITHUB_URL = re.compile(r"github\.com[:/]+([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?(?:[#?].*)?$")
 _POETRY_AUTHOR = re.compile(r"^\s*(?P<name>[^<]+?)\s*(?:<(?P<email>[^>]+)>)?\s*$")
 _LICENSE_CLASSIFIERS = {
     "License :: OSI Approved :: MIT License": "MIT",
@@ -49,10 +48,6 @@ MAX_FILE_BYTES = 1_000_000
 
 class ProjectFileError(ValueError):
     """A project file that exists but cannot be read; the message says which and what to do."""
-
-
-def is_existing_project(root: Path) -> bool:
-    return any((root / name).is_file() for name in PROJECT_FILES)
 
 
 def read_text(path: Path) -> str | None:
@@ -155,34 +150,17 @@ def _python_min(spec: str) -> str:
     return f"{major_minor.group(1)}.{major_minor.group(2)}" if major_minor else ""
 
 
-def _git(root: Path, *args: str) -> str:
-    """The output of a read-only git command in ``root`` ("" when git or the answer is missing)."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
 def git_remote(root: Path) -> str:
-    return _git(root, "remote", "get-url", "origin")
+    return git_output(root, "remote", "get-url", "origin")
 
 
 def first_commit_author(root: Path) -> tuple[str, str]:
     """(name, email) of the author of the project's first commit, or ("", "")."""
-    commits = _git(root, "rev-list", "--max-parents=0", "HEAD").split()
+    commits = git_output(root, "rev-list", "--max-parents=0", "HEAD").split()
     if not commits:
         return "", ""
-    name, _, email = _git(root, "log", "-1", "--format=%an%x00%ae", commits[-1], "--").partition("\0")
+    name, _, email = git_output(root, "log", "-1", "--format=%an%x00%ae", commits[-1], "--").partition("\0")
     return name, email
-
-
-def github_repository(url: str) -> tuple[str, str] | None:
-    """(owner, repository) of a github.com URL, https or ssh; None for any other URL."""
-    match = _GITHUB_URL.search(url)
-    return (match.group(1), match.group(2)) if match else None
 
 
 def metadata(root: Path) -> dict[str, str]:
@@ -285,7 +263,7 @@ def _license(root: Path, project: dict[str, Any], cfg: dict[str, str], setup: di
         except ProjectFileError:
             continue  # a license in another encoding: the declared license decides
         for marker, spdx in _LICENSE_TEXTS if text else ():
-            if marker in text:
+            if text and marker in text:
                 return spdx
     return cfg.get("license", setup.get("license", ""))
 

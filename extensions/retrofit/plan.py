@@ -1,5 +1,5 @@
-"""The typed plan of a retrofit, between reading (extensions/workflows.py) and writing
-(migrations/trusted_publishing.py): the new text of the publishing workflow, what changed,
+"""The typed plan of a retrofit, between reading (workflows.py) and writing
+(write.py): the new text of the publishing workflow, what changed,
 the secrets it no longer uses and the notes its owner must read; and the line edits that
 build that text without touching any other line.
 """
@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .workflows import Job
 
 
 @dataclass
@@ -33,7 +36,7 @@ class Plan:
 class Upload:
     """One upload found in the owner's job, and what the new publish job needs to repeat it."""
 
-    job: Any
+    job: Job
     line: int
     target: str  # "" for PyPI, else TestPyPI's upload URL
     dist: str  # the folder the upload read, relative to the repository

@@ -1,6 +1,6 @@
 """Gate a release on tests that live in another workflow: call that workflow.
 
-Part of the retrofit's plan step (extensions/retrofit.py). When the publishing workflow
+Part of the retrofit's plan step (upgrade.py). When the publishing workflow
 runs no tests but another workflow of the project does, GitHub can run that workflow as
 a job of the publishing one (a reusable workflow): its triggers gain ``workflow_call``
 (the only edit to it) and the publishing workflow gets a job ``uses: ./.github/workflows/<it>``
@@ -17,11 +17,13 @@ Pure: it reads text and returns new text; the caller writes. Standard library an
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
+
+from .workflows import RetrofitRefusal, Workflow, end_line, get, scalar, writable_error
 
 # What a call would read differently from the workflow's own events. In `if:` conditions the
 # ref too: a job run only for a branch is skipped under a tag's release, and passes vacuously.
@@ -66,17 +68,17 @@ class Called:
     reasons: list[str] = field(default_factory=list)  # why a tests workflow was not called
 
 
-def plan_calls(publishing: Any, others: list[Any], taken: set[str], read: Any) -> Called:
+def plan_calls(publishing: Workflow, others: list[Workflow], taken: set[str]) -> Called:
     """The calls that gate ``publishing`` on the tests of ``others`` (read workflows that run
-    tests), with a reason for each one that cannot be called. ``read`` is extensions/workflows.py."""
+    tests), with a reason for each one that cannot be called."""
     result = Called()
     for workflow in others:
         where = f".github/workflows/{workflow.path.name}"
-        reason = read.writable_error(workflow.path) or _call_changes(workflow, publishing, read)
+        reason = writable_error(workflow.path) or _call_changes(workflow, publishing)
         if reason:
             result.reasons.append(f"{where} was not called before the release: {reason}")
             continue
-        text = _with_workflow_call(workflow, read)
+        text = _with_workflow_call(workflow)
         if text is None:
             result.reasons.append(
                 f"{where} was not called before the release: its `on:` is written in a form this template "
@@ -87,7 +89,7 @@ def plan_calls(publishing: Any, others: list[Any], taken: set[str], read: Any) -
         base = "tests" if "tests" not in taken else f"tests-{workflow.path.stem}"
         job_id = base if base not in taken else f"{base}-before-release"
         taken.add(job_id)
-        result.calls.append(Call(workflow.path, text, workflow.newline, job_id, _permissions(workflow, read)))
+        result.calls.append(Call(workflow.path, text, workflow.newline, job_id, _permissions(workflow)))
     return result
 
 
@@ -110,14 +112,14 @@ def call_job_lines(indent: str, call: Call, condition: str) -> list[str]:
     return lines
 
 
-def _call_changes(workflow: Any, publishing: Any, read: Any) -> str:
+def _call_changes(workflow: Workflow, publishing: Workflow) -> str:
     """What a call from the release would change about ``workflow`` ("" when nothing)."""
-    on = read.get(workflow.root, "on")
+    on = get(workflow.root, "on")
     if on is not None:
-        call = read.get(on[1], "workflow_call")
-        if call is not None and _requires_something(call[1], read):
+        call = get(on[1], "workflow_call")
+        if call is not None and _requires_something(call[1]):
             return "it takes required inputs or secrets when called, which this template cannot supply."
-    for node, key, in_if in _scalars(workflow.root, read):
+    for node, key, in_if in _scalars(workflow.root):
         if found := _reads_event(node.value, in_if):
             return (
                 f"line {node.start_mark.line + 1} reads `{found.rstrip(_KEY_END)}`, which a call from "
@@ -129,7 +131,7 @@ def _call_changes(workflow: Any, publishing: Any, read: Any) -> str:
                 f"line {node.start_mark.line + 1} asks for write permissions, which a call would grant to "
                 "the release run."
             )
-    if _has_concurrency(workflow, read) and _has_concurrency(publishing, read):
+    if _has_concurrency(workflow) and _has_concurrency(publishing):
         return (
             "both workflows set a concurrency group; in a call, github.workflow is the caller's, and GitHub "
             "cancels a run whose groups collide (a deadlock)."
@@ -137,44 +139,46 @@ def _call_changes(workflow: Any, publishing: Any, read: Any) -> str:
     return ""
 
 
-def _requires_something(node: yaml.Node, read: Any) -> bool:
+def _requires_something(node: yaml.Node) -> bool:
     for section in ("inputs", "secrets"):
-        found = read.get(node, section)
+        found = get(node, section)
         if found and isinstance(found[1], yaml.MappingNode):
             for _, spec in found[1].value:
-                required = read.get(spec, "required")
-                if required and read.scalar(required[1]).lower() == "true":
+                required = get(spec, "required")
+                if required and scalar(required[1]).lower() == "true":
                     return True
     return False
 
 
-def _scalars(node: yaml.Node, read: Any, key: str = "", in_if: bool = False, top: bool = True):
+def _scalars(
+    node: yaml.Node | None, key: str = "", in_if: bool = False, top: bool = True
+) -> Iterator[tuple[yaml.ScalarNode, str, bool]]:
     """Every scalar outside the triggers and the concurrency groups, with the key it sits under
     (for a `permissions:` scalar or mapping value) and whether it is inside an `if:`."""
     if isinstance(node, yaml.ScalarNode):
         yield node, key, in_if
     elif isinstance(node, yaml.SequenceNode):
         for child in node.value:
-            yield from _scalars(child, read, key, in_if, False)
+            yield from _scalars(child, key, in_if, False)
     elif isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            name = read.scalar(k)
+            name = scalar(k)
             if (top and name == "on") or name == "concurrency":
                 continue
             inner = "permissions" if key == "permissions" or name == "permissions" else ""
-            yield from _scalars(v, read, inner, in_if or name == "if", False)
+            yield from _scalars(v, inner, in_if or name == "if", False)
 
 
-def _has_concurrency(workflow: Any, read: Any) -> bool:
-    if read.get(workflow.root, "concurrency"):
+def _has_concurrency(workflow: Workflow) -> bool:
+    if get(workflow.root, "concurrency"):
         return True
     return any(job.get("concurrency") is not None for job in workflow.jobs())
 
 
-def _permissions(workflow: Any, read: Any) -> list[str]:
+def _permissions(workflow: Workflow) -> list[str]:
     """The calling job's permissions: every scope the workflow or its jobs read (a call may
     only narrow the caller's), else the least a test run needs."""
-    nodes = [read.get(workflow.root, "permissions"), *((None, j.get("permissions")) for j in workflow.jobs())]
+    nodes = [get(workflow.root, "permissions"), *((None, j.get("permissions")) for j in workflow.jobs())]
     scopes: dict[str, str] = {}
     for found in nodes:
         node = found[1] if found else None
@@ -188,22 +192,22 @@ def _permissions(workflow: Any, read: Any) -> list[str]:
             ]
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
-                if read.scalar(v) == "read":
-                    scopes[read.scalar(k)] = "read"
+                if scalar(v) == "read":
+                    scopes[scalar(k)] = "read"
     scopes.setdefault("contents", "read")
     return [f"{scope}: {level}" for scope, level in sorted(scopes.items())]
 
 
-def _with_workflow_call(workflow: Any, read: Any) -> str | None:
+def _with_workflow_call(workflow: Workflow) -> str | None:
     """The workflow's text with ``workflow_call`` among its triggers (None: a form not edited)."""
-    found = read.get(workflow.root, "on")
+    found = get(workflow.root, "on")
     if found is None:
         return None
     _key, node = found
     lines = workflow.text.splitlines(keepends=True)
-    if isinstance(node, yaml.MappingNode) and read.get(node, "workflow_call"):
+    if isinstance(node, yaml.MappingNode) and get(node, "workflow_call"):
         return workflow.text
-    if isinstance(node, yaml.SequenceNode) and "workflow_call" in {read.scalar(n) for n in node.value}:
+    if isinstance(node, yaml.SequenceNode) and "workflow_call" in {scalar(n) for n in node.value}:
         return workflow.text
     if isinstance(node, yaml.ScalarNode) and node.value == "workflow_call":
         return workflow.text
@@ -223,7 +227,7 @@ def _with_workflow_call(workflow: Any, read: Any) -> str | None:
         lines[node.start_mark.line] = f"{line[:close].rstrip()}, workflow_call{line[close:]}"
     elif node.value:
         first = node.value[0] if isinstance(node, yaml.SequenceNode) else node.value[0][0]
-        at = read.end_line(node)
+        at = end_line(node)
         pad = " " * first.start_mark.column
         if isinstance(node, yaml.SequenceNode):
             dash = lines[first.start_mark.line]
@@ -235,7 +239,7 @@ def _with_workflow_call(workflow: Any, read: Any) -> str | None:
         return None
     text = "".join(lines)
     try:
-        read.Workflow(workflow.path, text)
-    except read.RetrofitRefusal:  # pragma: no cover - a bug here must never reach a user's file
+        Workflow(workflow.path, text)
+    except RetrofitRefusal:  # pragma: no cover - a bug here must never reach a user's file
         return None
     return text

@@ -1,88 +1,38 @@
 """How an existing project comes to the template (retrofit), for copier's questions: the
 ``retrofit`` answer derived from the destination and every check that can refuse it, the
-publishing workflow's name and environment, and what the retrofit did, for the messages.
+publishing workflow's name and environment, what the project already declares, and what the
+retrofit did, for the messages.
 
-Loaded by extensions/context.py, which registers these functions as copier filters and
-globals. Refusals that must stop copier before it writes anything raise copier's
-``UserMessageError`` (a plain message, no traceback). The plan itself is
-extensions/retrofit.py; nothing here writes a file.
+Reached through extensions/destination.py, which answers a new project's questions itself and
+imports this module only for a folder that holds a project or workflows. Refusals that must
+stop copier before it writes anything raise copier's ``UserMessageError`` (a plain message, no
+traceback). Nothing here writes a file.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
+import datetime as dt
+import functools
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import yaml
 from copier.errors import UserMessageError
 
-# PyPI trusts the publishing workflow by its file name: renaming it breaks releases.
-PUBLISH_WORKFLOW = "publish.yml"
-PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
-
-
-def _sibling(name: str) -> ModuleType:
-    """A module beside this file, loaded by path once per loading of this one (copier loads
-    each template version's extensions afresh)."""
-    module_name = f"{__name__}_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-class _Lazy:
-    """A sibling module loaded on first use: only a retrofit needs it."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(_sibling(self._name), attr)
-
-
-names = _sibling("names")
-retrofit = _Lazy("retrofit")
-
-
-def is_existing_project(root: Any) -> bool:
-    return any((Path(str(root)) / name).is_file() for name in PROJECT_FILES)
-
-
-def copier_operation() -> str:
-    """ "copy" or "update": what copier is doing (also while it renders the old and the new
-    version of a project inside an update).
-
-    Copier gives `_copier_operation` to `_exclude` and `_tasks` only, not to questions, so it
-    is read from where copier keeps it (copier 9.10 to 9.19 alike; the tests run both). If a
-    later copier moves it, "update" is assumed wherever a project has an answers file: the
-    recorded answer then wins, which never deletes or re-renders anything.
-    """
-    try:
-        from copier._main import _operation
-
-        return str(_operation.get())
-    except (ImportError, LookupError):
-        return "unknown"
-
-
-def answers_path(conf: Any) -> Path:
-    """The answers file copier is using for this run (``-a FILE``, or the template's default),
-    inside the destination: every guard reads this one, never a fixed name."""
-    return Path(str(conf["dst_path"])) / str(conf["answers_file"] or ".copier-answers.yml")
-
-
-def _recorded(answers: Path, operation: str) -> bool:
-    """Whether ``retrofit`` is the project's recorded answer rather than derived: on update (or,
-    should copier's operation be unreadable, wherever the answers file exists)."""
-    return operation == "update" or (operation == "unknown" and answers.is_file())
+from .. import pythons
+from ..destination import (
+    PROJECT_FILES,
+    PUBLISH_WORKFLOW,
+    answered_retrofit,
+    answers_path,
+    copier_operation,
+    git,
+    is_existing_project,
+    recorded,
+    untracked_error,
+)
+from . import project
+from .upgrade import check, planned, tests_calls
+from .workflows import RetrofitRefusal, Workflow, get, publishing_workflows, scalar
 
 
 def derived_mode(conf: Any, operation: str = "copy") -> str:
@@ -91,25 +41,18 @@ def derived_mode(conf: Any, operation: str = "copy") -> str:
     with a workflow that publishes)."""
     path = Path(str(conf["dst_path"]))
     answers = answers_path(conf)
-    if _recorded(answers, operation):
+    if recorded(answers, operation):
         if not answers.is_file():
             # Copier's own render of the old or new version, in an empty folder: the project's
             # recorded answers come as data.
             return str((conf["data"] or {}).get("retrofit", "no"))
-        return _answered_retrofit(answers)
+        return answered_retrofit(answers)
     if not is_existing_project(path):
         return "no"
     try:
-        return "upgrade" if retrofit.publishing_workflows(path) else "add"
-    except retrofit.RetrofitRefusal:
+        return "upgrade" if publishing_workflows(path) else "add"
+    except RetrofitRefusal:
         return "upgrade"  # the question's default says why it cannot be retrofitted
-
-
-def retrofit_choice_error(conf: Any, choice: str, operation: str = "copy") -> str:
-    """A choice of ``retrofit`` other than the derived one is shown disabled, with why (so that
-    copier < 9.18, which shows the question, accepts only the derived answer)."""
-    mode = derived_mode(conf, operation)
-    return "" if choice == mode else "not what this folder holds"
 
 
 def retrofit_default(conf: Any, operation: str = "copy") -> str:
@@ -122,16 +65,16 @@ def retrofit_default(conf: Any, operation: str = "copy") -> str:
     """
     path = Path(str(conf["dst_path"]))
     answers = answers_path(conf)
-    if _recorded(answers, operation):
-        return _answered_retrofit(answers)
+    if recorded(answers, operation):
+        return answered_retrofit(answers)
     mode = "no"
     try:
         if is_existing_project(path):
-            mode = "upgrade" if retrofit.publishing_workflows(path) else "add"
-        elif (path / ".github" / "workflows").is_dir() and retrofit.publishing_workflows(path):
+            mode = "upgrade" if publishing_workflows(path) else "add"
+        elif (path / ".github" / "workflows").is_dir() and publishing_workflows(path):
             raise UserMessageError(_subfolder_refusal(path))
         reason = retrofit_error(conf, mode, operation)
-    except retrofit.RetrofitRefusal as refusal:
+    except RetrofitRefusal as refusal:
         reason = str(refusal)
     if reason:
         raise UserMessageError(reason)
@@ -180,7 +123,7 @@ def retrofit_is_unchanged(conf: Any) -> bool:
     given = (conf["data"] or {}).get("retrofit")
     answers = answers_path(conf)
     operation = copier_operation()
-    if not _recorded(answers, operation):
+    if not recorded(answers, operation):
         # A copy: a given answer must be the one the folder derives (copier would refuse any
         # other choice with a traceback, since the others are disabled).
         if given is not None and (reason := retrofit_error(conf, str(given), operation)):
@@ -190,7 +133,7 @@ def retrofit_is_unchanged(conf: Any) -> bool:
         return True  # copier's own render of the old or new version, in an empty folder
     if reason := untracked_error(Path(str(conf["dst_path"]))):
         raise UserMessageError(reason)
-    made = _answered_retrofit(answers)
+    made = answered_retrofit(answers)
     if given is not None and str(given) != made:
         raise UserMessageError(
             f"retrofit is how this project was made ({made!r}, in {answers.name}) and cannot "
@@ -199,55 +142,22 @@ def retrofit_is_unchanged(conf: Any) -> bool:
     return True
 
 
-def untracked_error(path: Path) -> str:
-    """Files git does not track and does not ignore, listed whatever the user's git settings say
-    (``status.showUntrackedFiles=no`` hides them from copier's own check of a dirty tree): an
-    update or a retrofit could write over one of them."""
-    done = _git(path, "status", "--porcelain", "--untracked-files=all")
-    if done.returncode != 0:
-        return ""  # not a git repository: copier and retrofit_error say so
-    untracked = [line[3:] for line in done.stdout.splitlines() if line.startswith("??")]
-    if not untracked:
-        return ""
-    shown = ", ".join(untracked[:3]) + (f" and {len(untracked) - 3} more" if len(untracked) > 3 else "")
-    return (
-        f"{path.resolve()} has files git does not track ({shown}); copier could write over them. "
-        "Commit them, or list them in .gitignore, then run copier again."
-    )
-
-
-def _answered_retrofit(answers_file: Path) -> str:
-    """The recorded answer ("no" for a project made before the question existed, or none)."""
-    try:
-        answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) if answers_file.is_file() else None
-    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as error:
-        raise UserMessageError(
-            f"{answers_file.name} is not readable YAML ({type(error).__name__}): restore it with "
-            f"`git checkout -- {answers_file.name}` and run copier again."
-        ) from None
-    return str(answers.get("retrofit", "no")) if isinstance(answers, dict) else "no"
-
-
-def publish_workflow_default(root: Any) -> str:
+def publish_workflow_default(root: str | Path) -> str:
     if not is_existing_project(root):
         return PUBLISH_WORKFLOW
     try:
-        found = retrofit.publishing_workflows(Path(str(root)))
-    except retrofit.RetrofitRefusal:
+        found = publishing_workflows(Path(str(root)))
+    except RetrofitRefusal:
         return PUBLISH_WORKFLOW
     return found[0].path.name if len(found) == 1 else PUBLISH_WORKFLOW
 
 
-def publish_workflow_error(name: str, root: Any, operation: str = "copy") -> str:
-    """The workflow PyPI will trust must be the one that publishes: a name is refused unless it
-    is that workflow's file name (on copy; an update keeps what the project recorded)."""
-    if reason := names.workflow_file_error(name):
-        return reason
-    if operation != "copy" or not is_existing_project(root):
-        return ""
+def publish_workflow_error(name: str, root: str | Path) -> str:
+    """The workflow PyPI will trust must be the one that publishes: on copy into an existing
+    project, a name is refused unless it is that workflow's file name."""
     try:
-        found = retrofit.publishing_workflows(Path(str(root)))
-    except retrofit.RetrofitRefusal:
+        found = publishing_workflows(Path(str(root)))
+    except RetrofitRefusal:
         return ""  # the retrofit's own refusal says what is wrong
     if len(found) == 1 and found[0].path.name != name:
         return (
@@ -257,33 +167,27 @@ def publish_workflow_error(name: str, root: Any, operation: str = "copy") -> str
     return ""
 
 
-def existing_environment(root: Any) -> str:
+def existing_environment(root: str | Path) -> str:
     if not is_existing_project(root):
         return ""
     try:
-        found = retrofit.publishing_workflows(Path(str(root)))
-    except retrofit.RetrofitRefusal:
+        found = publishing_workflows(Path(str(root)))
+    except RetrofitRefusal:
         return ""
     for workflow in found[:1]:
         for job in workflow.publishing_jobs():
             node = job.get("environment")
             if node is not None:
-                name = retrofit.get(node, "name")
-                return retrofit.scalar(name[1] if name else node)
+                name = get(node, "name")
+                return scalar(name[1] if name else node)
     return ""
-
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False
-    )
 
 
 def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
     """Why ``mode`` cannot be applied to the destination now; "" when it can."""
     path = Path(str(conf["dst_path"]))
     answers = answers_path(conf)
-    if _recorded(answers, operation):
+    if recorded(answers, operation):
         # The project's recorded answer (the question's `when` refuses a change); copier's own
         # renders of the old and the new version happen in empty temporary folders.
         return ""
@@ -300,7 +204,7 @@ def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
             "Leave out -d retrofit=no; the template then keeps the project's own files."
         )
     for made in dict.fromkeys([answers, *sorted(path.glob(".copier-answers*.yml"))]):
-        if made.is_file() and _answered_retrofit(made) == "no":
+        if made.is_file() and answered_retrofit(made) == "no":
             return (
                 f"{made} says this project was made from a template as a new project. If it was, bring "
                 f"in template releases with `copier update --trust -a {made.name}`; if not, delete "
@@ -312,12 +216,12 @@ def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
             "Copier writes and reads the files here, and never outside the project: replace the link with "
             "the file itself (or remove it), commit, and run copier again."
         )
-    if _git(path, "rev-parse", "--is-inside-work-tree").returncode != 0:
+    if git(path, "rev-parse", "--is-inside-work-tree").returncode != 0:
         return (
             f"{path} is not a git repository. A retrofit changes files in place: run `git init && git add -A "
             "&& git commit -m 'Before Trusted Publishing'` first, so every change can be reviewed and undone."
         )
-    if _git(path, "status", "--porcelain", "--untracked-files=all").stdout.strip():
+    if git(path, "status", "--porcelain", "--untracked-files=all").stdout.strip():
         return (
             f"{path} has uncommitted changes. Commit or stash them first, so that the retrofit's changes "
             "can be reviewed with `git diff` and undone."
@@ -328,34 +232,34 @@ def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
             "its publishing workflow under that name (PyPI trusts it by name). Rename yours "
             f"(git mv {taken.relative_to(path)} .github/workflows/OTHER.yml), commit, and run copier again."
         )
-    if reason := retrofit.check(path):
+    if reason := check(path):
         return reason
     if mode == "upgrade":
         return (
             ""
-            if retrofit.publishing_workflows(path)
+            if publishing_workflows(path)
             else ("No workflow here publishes to PyPI: answer retrofit=add to add publish.yml.")
         )
-    if retrofit.publishing_workflows(path):
+    if publishing_workflows(path):
         return "A workflow here already publishes to PyPI: answer retrofit=upgrade to upgrade it in place."
     return ""
 
 
-def retrofit_report(root: Any, workflow: str) -> dict[str, Any]:
+def retrofit_report(root: str | Path, workflow: str) -> dict[str, Any]:
     """What the retrofit of the publishing workflow (as of the last commit) did, for the
     message: the secrets it no longer uses, notes the owner must read, and whether a
     TestPyPI publisher is needed too."""
     empty: dict[str, Any] = {"secrets": [], "notes": [], "testpypi": False}
     path = Path(str(root))
-    done = _git(path, "show", f"HEAD:.github/workflows/{workflow}")
+    done = git(path, "show", f"HEAD:.github/workflows/{workflow}")
     if done.returncode != 0:
         return empty
     try:
-        before = retrofit.Workflow(path / ".github" / "workflows" / workflow, done.stdout)
-        planned = retrofit.plan(before, environment="release", project_name="x", uses=lambda action: action)
-    except retrofit.RetrofitRefusal:
+        before = Workflow(path / ".github" / "workflows" / workflow, done.stdout)
+        made = planned(before)
+    except RetrofitRefusal:
         return empty
-    return {"secrets": planned.secrets, "notes": planned.notes, "testpypi": planned.testpypi}
+    return {"secrets": made.secrets, "notes": made.notes, "testpypi": made.testpypi}
 
 
 _TRIGGER_WORDS = {
@@ -368,30 +272,44 @@ _TRIGGER_WORDS = {
 }
 
 
-def workflow_triggers(root: Any, name: str) -> str:
+def workflow_triggers(root: str | Path, name: str) -> str:
     """What starts a project's workflow, in words, for RELEASING.md ("its own triggers" if unreadable)."""
     try:
-        triggers = retrofit.Workflow(Path(str(root)) / ".github" / "workflows" / name).triggers()
-    except (retrofit.RetrofitRefusal, OSError):
+        triggers = Workflow(Path(str(root)) / ".github" / "workflows" / name).triggers()
+    except (RetrofitRefusal, OSError):
         return "its own triggers"
     words = [_TRIGGER_WORDS.get(t, f"`{t}`") for t in sorted(triggers)]
     return ", ".join(words) or "its own triggers"
 
 
-def git_changes(root: Any) -> list[str]:
-    """Files the retrofit added or changed, as `git status` lists them."""
-    done = _git(Path(str(root)), "status", "--porcelain", "--untracked-files=all")
-    return [
-        line[3:] + (" (new)" if line.startswith("??") else " (changed)") for line in done.stdout.splitlines()
-    ]
-
-
-def tests_call(root: Any) -> dict[str, Any]:
+def tests_call(root: str | Path) -> dict[str, Any]:
     """retrofit=add: the tests workflows the added publish.yml calls before a release (name,
     job id, the calling job's permissions), and why any other is not called."""
     path = Path(str(root))
     if not is_existing_project(path):
         return {"calls": [], "reasons": []}
-    called = retrofit.tests_calls(path)
+    called = tests_calls(path)
     calls = [{"name": c.path.name, "job_id": c.job_id, "permissions": c.permissions} for c in called.calls]
     return {"calls": calls, "reasons": called.reasons}
+
+
+@functools.cache
+def _metadata(root: str) -> dict[str, str]:
+    try:
+        return project.metadata(Path(root))
+    except project.ProjectFileError as error:
+        raise UserMessageError(str(error)) from None
+
+
+def existing_value(root: str | Path, key: str) -> str:
+    """What the project in ``root`` already declares for ``key``."""
+    value = _metadata(str(root)).get(key, "")
+    if key == "python_min" and value:
+        known = pythons.released(dt.date.today())
+        if value not in known and pythons._key(value) < pythons._key(known[0]):
+            value = known[0]  # older than every version this template tests: start the matrix there
+    return value
+
+
+def existing_import_name(root: str | Path, project_name: str) -> str:
+    return project.import_name(Path(str(root)), str(project_name))

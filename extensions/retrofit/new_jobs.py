@@ -1,17 +1,17 @@
 """The jobs a retrofit writes: the minimal Trusted Publishing job, when it runs and what it
 waits for.
 
-Pure functions over text and the jobs that extensions/workflows.py reads (anything with
-``id``, ``needs()`` and ``runs_tests()``); extensions/retrofit.py places what they return.
+Pure functions over text and the jobs that workflows.py reads; upgrade.py places what
+they return.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
-PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
+from .workflows import PUBLISH_ACTION, Job
+
 # `name.` at the start of a context reference: github.ref, matrix.os, steps.x.outputs...
 _CONTEXT = re.compile(r"\b([a-z_]+)\.[A-Za-z_*]")
 # What a separate job can read; anything else (matrix, steps, env, runner...) belongs to the
@@ -60,7 +60,7 @@ def job_condition(job_if: str, upload_if: str, triggers: set[str]) -> tuple[str,
     return (parts[0] if parts else ""), ""
 
 
-def _upstream(jobs: dict[str, Any], job: Any) -> Iterator[Any]:
+def _upstream(jobs: dict[str, Job], job: Job) -> Iterator[Job]:
     seen, todo = set(), list(job.needs())
     while todo:
         name = todo.pop()
@@ -71,13 +71,13 @@ def _upstream(jobs: dict[str, Any], job: Any) -> Iterator[Any]:
         todo += jobs[name].needs()
 
 
-def tested(all_jobs: Iterable[Any], job: Any) -> bool:
+def tested(all_jobs: Iterable[Job], job: Job) -> bool:
     """Whether ``job`` runs tests or waits for a job that does."""
     jobs = {j.id: j for j in all_jobs}
     return job.runs_tests() or any(u.runs_tests() for u in _upstream(jobs, job))
 
 
-def gates(all_jobs: Iterable[Any], job: Any) -> list[str]:
+def gates(all_jobs: Iterable[Job], job: Job) -> list[str]:
     """The jobs a publish job needs besides ``job`` (the one that built): the workflow's
     tests, where it runs them and ``job`` does not already wait for them."""
     jobs = {j.id: j for j in all_jobs}

@@ -1,7 +1,6 @@
 """Reading an existing project's GitHub workflows: which ones upload to PyPI, and how.
 
-The first step of a retrofit (read -> plan -> write): extensions/retrofit.py plans the
-edits from what this module reads. Workflows are read only when they are regular UTF-8
+The first step of a retrofit (read -> plan -> write): upgrade.py plans the edits from what this module reads. Workflows are read only when they are regular UTF-8
 files of bounded size inside the project; anything else raises ``RetrofitRefusal``
 naming the file, before anything is written. Standard library and PyYAML only.
 """
@@ -105,7 +104,7 @@ def writable_error(path: Path) -> str:
     return ""
 
 
-def get(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+def get(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
@@ -274,10 +273,9 @@ def get_root(workflow: Workflow, key: str) -> yaml.Node | None:
 
 def has_id_token(node: yaml.Node | None) -> bool:
     if isinstance(node, yaml.ScalarNode):
-        return node.value == "write-all"
-    return (
-        scalar(get(node, "id-token")[1]) == "write" if node is not None and get(node, "id-token") else False
-    )
+        return scalar(node) == "write-all"
+    found = get(node, "id-token")
+    return found is not None and scalar(found[1]) == "write"
 
 
 # --- where a node is, in lines -----------------------------------------------------------

@@ -1,0 +1,125 @@
+"""The one rule of each question, and where copier applies it.
+
+``question_error`` says why a value is not an answer ("" when it is). The same rule refuses a
+value typed at a prompt (``refused``, a question's validator), an answer given with ``-d`` or
+``--data-file`` (``given_ok``, in each question's ``when``) and a candidate default
+(``pick``, ``opt_in_default``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from copier.errors import UserMessageError
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from . import backends, licenses, names, prompts, pythons
+from .destination import copier_operation, publish_workflow_error
+
+# Each text question's rule: "" for a valid value, else the sentence that says what to type.
+RULES: dict[str, Callable[[str], str]] = {
+    "project_name": names.project_name_error,
+    "import_name": names.import_name_error,
+    "description": names.description_error,
+    "github_owner": names.github_owner_error,
+    "github_repo": names.github_repo_error,
+    "author_name": names.author_name_error,
+    "author_email": names.email_error,
+    "python_min": lambda v: pythons.python_min_error(str(v), dt.date.today()),
+    "release_environment": names.environment_error,
+}
+# Choice questions: the values copier accepts (copier.yml's `choices`).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "license": tuple(licenses.LICENSES),
+    "build_backend": (*backends.BACKENDS, "other"),
+    "ci_installer": ("pip", "uv"),
+    "os_matrix": ("linux", "all"),
+    "free_threading": ("required", "allowed-to-fail", "none"),
+    "docs": ("none", "mkdocs"),
+    "versioning": ("static", "git"),
+    "cli": ("none", "argparse", "click"),
+}
+# What copier reads as yes or no for a `type: bool` answer given as text (`-d pin_actions=no`).
+_BOOL_WORDS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
+BOOL_QUESTIONS = frozenset({"testpypi", "pin_actions", "update_notice"})
+
+
+def question_error(question: str, value: Any, retrofit: Any = "no", conf: Any = None) -> str:
+    """Why ``value`` is not an answer to ``question`` ("" when it is): the one rule of each
+    question, used by its validator at a prompt (``refused``), for an answer given with ``-d``
+    or ``--data-file`` (``given_ok``) and for the candidate defaults (``pick``). ``retrofit`` is
+    how the project comes to the template; ``conf`` copier's ``_copier_conf``, where a rule
+    reads the destination."""
+    if question in BOOL_QUESTIONS:
+        if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _BOOL_WORDS):
+            return ""
+        return f"{value!r} is not yes or no (true/false, y/n)."
+    if not isinstance(value, str):
+        return f"{value!r} is not text."
+    new_project = (retrofit or "no") == "no"
+    if question in CHOICES:
+        if value not in CHOICES[question]:
+            return f"{value!r} is not one of {', '.join(CHOICES[question])}."
+        if question == "build_backend" and value == "other" and new_project:
+            return "A new project is built with setuptools or hatchling."
+        return ""
+    if question == "author_email" and not value:
+        return ""  # no email at all is an answer
+    if question == "import_name" and new_project:
+        return names.import_name_error(value) or names.dependency_error(value)
+    if question == "publish_workflow":
+        if conf is None:
+            return names.workflow_file_error(value)
+        return publish_workflow_error(value, conf["dst_path"], copier_operation())
+    rule = RULES.get(question)
+    return rule(value) if rule else ""
+
+
+@pass_context
+def refused(context: Context, value: Any, question: str) -> str:
+    """A question's validator: its rule's sentence, shortened to what copier shows at a prompt on
+    80 columns (prompts.fit). Copier before 9.11 checks the empty default of a required answer
+    once before the prompt: that one look passes (prompts.answer_error)."""
+    rule = prompts.answer_error(
+        question,
+        lambda text: question_error(question, text, context.get("retrofit"), context.get("_copier_conf")),
+    )
+    return prompts.fit(context, rule(value), question)
+
+
+@pass_context
+def given_ok(context: Context, question: str) -> bool:
+    """True, or copier stops with one plain line: an invalid answer given with ``-d`` or
+    ``--data-file``. Used in each question's ``when``, which copier renders before it checks a
+    given answer (its own refusal, from the validator, prints a traceback); at a prompt the
+    validator still shows the same sentence and asks again."""
+    conf = context.get("_copier_conf")
+    data = (conf["data"] or {}) if conf is not None else {}
+    if question not in data:
+        return True
+    retrofit = context.get("retrofit")  # the first question: answered (or derived) by now
+    if message := question_error(question, data[question], retrofit, conf):
+        raise UserMessageError(f"-d {question}={data[question]}: {message}")
+    return True
+
+
+def opt_in_default(question: str, organisation: Any, default: str, on_update: str) -> str:
+    """The default of a question that changes a project's shape (its systems, free-threaded
+    job, docs, versioning, command line): the ``organisation``'s answer in org.yml (else
+    ``default``) for a new project; ``on_update`` for a project that updates into the
+    question, which keeps its shape (organisation defaults apply to new projects only) until
+    its owner answers otherwise."""
+    if copier_operation() == "update":
+        return on_update
+    # Asked of new projects only: the rule of a new project.
+    return prompts.pick([organisation, default], lambda value: question_error(question, value))
+
+
+@pass_context
+def pick(context: Context, candidates: list[Any], question: str) -> str:
+    """The first candidate default that passes the question's own rule ("" if none does), for
+    the project as it comes to the template (an existing project's own backend is an answer)."""
+    retrofit = context.get("retrofit")
+    return prompts.pick(candidates, lambda value: question_error(question, value, retrofit))

@@ -1,0 +1,387 @@
+"""The plan's edits to the owner's own jobs: the upload step becomes an artifact of what the
+job built, the token variables and configuration go, and an upload-only job is granted
+Trusted Publishing in place. Each function records its line edits in ``Edits`` and what
+changed in the ``Plan``; upgrade.py places the new publish jobs after them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import yaml
+
+from .plan import Edits, Plan, Upload
+from .plan import indent as line_indent
+from .workflows import (
+    PUBLISH_ACTION,
+    PYPI_UPLOAD_URLS,
+    SECRET,
+    TESTPYPI_UPLOAD_URL,
+    UPLOAD,
+    UPLOAD_ANYWHERE,
+    Job,
+    RetrofitRefusal,
+    Step,
+    Workflow,
+    get,
+    has_id_token,
+    scalar,
+    span,
+)
+
+_TOKEN_ENV = {
+    "TWINE_USERNAME",
+    "TWINE_PASSWORD",
+    "TWINE_TOKEN",
+    "PYPI_TOKEN",
+    "PYPI_API_TOKEN",
+    "PYPI_PASSWORD",
+    "POETRY_PYPI_TOKEN_PYPI",
+    "HATCH_INDEX_AUTH",
+    "HATCH_INDEX_USER",
+    "UV_PUBLISH_TOKEN",
+    "FLIT_PASSWORD",
+    "FLIT_USERNAME",
+    "PDM_PUBLISH_PASSWORD",
+    "PDM_PUBLISH_USERNAME",
+}
+# A shell line that hands a token to a tool's configuration rather than to the upload.
+_TOKEN_CONFIG = re.compile(r"^\s*poetry\s+config\s+(?:pypi-token\.\S+|http-basic\.\S+)\s")
+# Shell keywords that make an upload conditional inside a run: block.
+_SHELL_FLOW = re.compile(r"^\s*(?:if|then|else|elif|fi|for|while|until|do|done|case|esac)\b")
+# The action's inputs that keep their meaning in the new publish job.
+_KEPT_INPUTS = ("skip-existing", "verbose", "print-hash", "verify-metadata", "attestations")
+
+
+def expression(node: yaml.Node | None) -> str:
+    text = scalar(node).strip()
+    match = re.fullmatch(r"\$\{\{\s*(.*?)\s*\}\}", text, re.DOTALL)
+    return match.group(1) if match else text
+
+
+def _upload_target(workflow: Workflow, step: Step, line_no: int, command: str) -> str:
+    """The index an upload goes to: "" for PyPI, the TestPyPI URL, or a refusal."""
+    url = ""
+    match = re.search(r"(?:--repository-url|--repository|--publish-url|-r|--repo)[ =](\S+)", command)
+    if match:
+        url = match.group(1).strip("'\"")
+    env = step.get("env")
+    if env is not None and (found := get(env, "TWINE_REPOSITORY_URL") or get(env, "UV_PUBLISH_URL")):
+        url = scalar(found[1])
+    with_node = step.get("with")
+    if with_node is not None and (
+        found := get(with_node, "repository-url") or get(with_node, "repository_url")
+    ):
+        url = scalar(found[1])
+    if not url or url in PYPI_UPLOAD_URLS or url == "pypi":
+        return ""
+    if url in {"testpypi", TESTPYPI_UPLOAD_URL, TESTPYPI_UPLOAD_URL.rstrip("/")}:
+        return TESTPYPI_UPLOAD_URL
+    raise RetrofitRefusal(
+        f"{workflow.where(line_no)} uploads to {url}, not to PyPI: Trusted Publishing here is for PyPI "
+        "and TestPyPI. Leave this workflow as it is (or move the private upload to its own "
+        "workflow), commit, and run copier again."
+    )
+
+
+def _dist_folder(command: str) -> str:
+    """The folder an upload command reads: twine's file arguments, else dist/."""
+    if re.search(r"\btwine\s+upload\b", command):
+        args = [a for a in command.split("upload", 1)[1].split() if not a.startswith("-")]
+        for arg in args:
+            folder = arg.strip("'\"").rsplit("/", 1)[0] if "/" in arg else ""
+            if folder and "$" not in folder:
+                return folder + "/"
+    return "dist/"
+
+
+def _working_directory(job: Job, step: Step) -> str:
+    wd = scalar(step.get("working-directory"))
+    if not wd:
+        defaults = job.get("defaults")
+        run = get(defaults, "run") if defaults is not None else None
+        found = get(run[1], "working-directory") if run else None
+        wd = scalar(found[1]) if found else ""
+    return "" if wd in ("", ".", "./") else wd.rstrip("/") + "/"
+
+
+def _artifact_step(
+    prefix: str, name: str, path: str, condition: str, uses: Callable[[str], str]
+) -> list[str]:
+    inner = " " * (len(prefix) + 2)
+    lines = [f"{prefix}- name: Keep the distributions for the publish job"]
+    if condition:
+        lines.append(f"{inner}if: {condition}")
+    lines += [
+        f"{inner}uses: {uses('actions/upload-artifact')}",
+        f"{inner}with:",
+        f"{inner}  name: {name}",
+        f"{inner}  path: {path}",
+        f"{inner}  if-no-files-found: error",
+    ]
+    return lines
+
+
+def _artifact_name(job: Job) -> str:
+    base = f"python-distributions-{job.id}"
+    strategy = job.get("strategy")
+    if strategy is not None and get(strategy, "matrix"):
+        return base + "-${{ strategy.job-index }}"  # one artifact per matrix leg
+    return base
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def plan_upload_step(workflow: Workflow, job: Job, step: Step, edits: Edits, result: Plan) -> Upload:
+    """Take the upload out of ``step`` (the whole step, or its upload lines)."""
+    lines = edits.lines
+    start, end = span(step.node, lines)
+    condition = expression(step.get("if"))
+    continues = scalar(step.get("continue-on-error")).lower() == "true"
+    if step.uses:
+        with_node = step.get("with")
+        inputs = {}
+        packages = "dist/"
+        if with_node is not None:
+            for key, value in with_node.value:
+                name = scalar(key)
+                if name in ("password", "user", "username"):
+                    result.secrets += SECRET.findall(scalar(value))
+                elif name in _KEPT_INPUTS:
+                    inputs[name] = scalar(value)
+                elif name in ("packages-dir", "packages_dir"):
+                    packages = scalar(value).rstrip("/") + "/"
+        target = _upload_target(workflow, step, step.line, "")
+        edits.replace(start, end, [])
+        result.changes.append(
+            f"{workflow.where(step.line)}: the upload ({step.uses.split('#')[0].strip()}) moved to its own job"
+        )
+        return Upload(job, step.line, target, packages, condition, inputs, not continues)
+    run_node = step.get("run")
+    assert isinstance(run_node, yaml.ScalarNode)  # an upload command is a run: step's text
+    r_start, r_end = span(run_node, lines)
+    block = run_node.style in ("|", ">")
+    body = range(r_start + 1, r_end) if block else range(r_start, r_start + 1)
+    remaining, flow = 0, False
+    target, dist, inputs = "", "dist/", {}
+    line_edits: list[tuple[int, list[str]]] = []
+    for index in body:
+        command = lines[index].strip() if block else run_node.value.strip()
+        flow = flow or bool(_SHELL_FLOW.match(command))
+        if not command or command.startswith("#") or not UPLOAD_ANYWHERE.search(command):
+            remaining += bool(command and not command.startswith("#"))
+            continue
+        if flow:
+            raise RetrofitRefusal(
+                f"{workflow.where(index + 1)}: the upload is inside shell control flow (if/for/case...); this "
+                "template will not guess which branch to keep. Move the upload to a line of its own outside "
+                "it, commit, and run copier again."
+            )
+        before, upload = _split_upload(command)
+        if upload is None:
+            raise RetrofitRefusal(
+                f"{workflow.where(index + 1)}: the upload is part of a longer shell command (a pipe, ||, or a "
+                "command after it); this template will not guess what to keep. Put the upload command on a "
+                "line of its own, commit, and run copier again."
+            )
+        target = _upload_target(workflow, step, index + 1, upload) or target
+        dist = _working_directory(job, step) + _dist_folder(upload)
+        if "--skip-existing" in upload:
+            inputs["skip-existing"] = "true"
+        result.secrets += SECRET.findall(upload)
+        keep = " && ".join(c for c in (before, _builds_too(upload)) if c)
+        remaining += bool(keep)
+        new = lines[index].replace(command if block else run_node.value.strip(), keep).rstrip("\n")
+        line_edits.append((index, [new] if keep else []))
+    env = step.get("env")
+    if isinstance(env, yaml.MappingNode):
+        result.secrets += [
+            n for k, v in env.value if scalar(k) in _TOKEN_ENV for n in SECRET.findall(scalar(v))
+        ]
+    if not remaining:
+        edits.replace(start, end, [])  # nothing else in the step: it goes, the artifact step takes its place
+    else:
+        for index, new_lines in line_edits:
+            edits.replace(index, index + 1, new_lines)
+        remove_token_keys(env, step.node, workflow, edits, result)
+    result.changes.append(f"{workflow.where(step.line)}: the upload moved to its own job")
+    return Upload(job, step.line, target, dist, condition, inputs, not continues)
+
+
+def publishes_only(job: Job) -> bool:
+    """A Linux job whose every step downloads artifacts or uploads them with the publish action."""
+    runner = scalar(job.get("runs-on"))
+    return runner.startswith("ubuntu-") and all(
+        step.uses.startswith((PUBLISH_ACTION + "@", "actions/download-artifact@")) for step in job.steps
+    )
+
+
+def grant_in_place(
+    workflow: Workflow, job: Job, edits: Edits, result: Plan, environment: str, project_name: str
+) -> None:
+    """Environment and job-level `id-token: write` for a job that only publishes; the publish
+    action's ref moves to the pinned release (an old ref such as @master has no Trusted Publishing)."""
+    lines = edits.lines
+    where = workflow.where(job.key.start_mark.line + 1)
+    indent = line_indent(lines[job.node.value[0][0].start_mark.line])
+    runs_on = get(job.node, "runs-on")
+    at = span(runs_on[1], lines)[1] if runs_on else job.key.start_mark.line + 1
+    new = []
+    if job.get("environment") is None:
+        new += [
+            f"{indent}environment:",
+            f"{indent}  name: {environment}",
+            f"{indent}  url: https://pypi.org/project/{project_name}/",
+        ]
+        result.changes.append(f"{where}: job {job.id} runs in environment {environment}")
+    permissions = get(job.node, "permissions")
+    grant = "id-token: write  # Trusted Publishing: only this job may request an upload token"
+    if permissions is None:
+        new += [f"{indent}permissions:", f"{indent}  {grant}"]
+    elif not has_id_token(permissions[1]):
+        node = permissions[1]
+        if not isinstance(node, yaml.MappingNode):
+            raise RetrofitRefusal(
+                f"{workflow.where(permissions[0].start_mark.line + 1)}: job {job.id} has `permissions: "
+                f"{scalar(node)}`; list the permissions it needs instead, commit, and run copier again."
+            )
+        kept = [f"{indent}  {scalar(k)}: {scalar(v)}" for k, v in node.value if scalar(k) != "id-token"]
+        edits.replace(
+            permissions[0].start_mark.line,
+            span(node, lines)[1],
+            [f"{indent}permissions:", f"{indent}  {grant}", *kept],
+        )
+    if permissions is None or not has_id_token(permissions[1]):
+        result.changes.append(f"{where}: job {job.id} may request an OIDC token (id-token: write)")
+    if new:
+        edits.insert(at, new)
+
+
+def strip_password(
+    workflow: Workflow, step: Step, edits: Edits, result: Plan, uses: Callable[[str], str] | None = None
+) -> None:
+    if uses is not None:
+        _pin_publish_action(workflow, step, edits, result, uses)
+    with_node = step.get("with")
+    if not isinstance(with_node, yaml.MappingNode):
+        return
+    tokens = [(k, v) for k, v in with_node.value if scalar(k) in ("user", "password", "username")]
+    if not tokens:
+        return
+    for _, value in tokens:
+        result.secrets += SECRET.findall(scalar(value))
+    if len(tokens) == len(with_node.value):
+        key = next(k for k, v in step.node.value if v is with_node)
+        edits.replace(key.start_mark.line, span(with_node, edits.lines)[1], [])
+    else:
+        for key, value in tokens:
+            edits.replace(key.start_mark.line, max(key.start_mark.line + 1, span(value, edits.lines)[1]), [])
+    result.changes.append(f"{workflow.where(step.line)}: {PUBLISH_ACTION} uses no password any more")
+
+
+def _pin_publish_action(
+    workflow: Workflow, step: Step, edits: Edits, result: Plan, uses: Callable[[str], str]
+) -> None:
+    """An upload step of the publish action on another ref than the pinned one moves to it."""
+    node = step.get("uses")
+    pinned = uses(PUBLISH_ACTION)
+    if node is None or step.uses.split("#")[0].strip() == pinned.split("#")[0].strip():
+        return
+    line = edits.lines[node.start_mark.line]
+    old = step.uses
+    if old not in line:
+        return
+    edits.replace(node.start_mark.line, node.start_mark.line + 1, [line.replace(old, pinned, 1).rstrip("\n")])
+    result.changes.append(f"{workflow.where(step.line)}: {old.split('#')[0].strip()} -> {pinned}")
+
+
+def _split_upload(command: str) -> tuple[str, str | None]:
+    """(what runs before the upload, the upload) of one shell line, cut at the last `&&` or
+    `;`; (line, None) when the upload is not the line's last command or a pipe is involved."""
+    command = command.rstrip().removesuffix(";").rstrip()
+    if "||" in command or re.search(r"(?<!\|)\|(?!\|)", command):
+        return command, None
+    separators = list(re.finditer(r"\s*(?:&&|;)\s*", command))
+    cut = separators[-1] if separators else None
+    before, upload = (command[: cut.start()], command[cut.end() :]) if cut else ("", command)
+    if UPLOAD_ANYWHERE.search(before) or not UPLOAD.match(upload):
+        return command, None
+    return before, upload
+
+
+def _builds_too(command: str) -> str:
+    """The build a publishing command also did, to keep when its upload is replaced."""
+    if re.search(r"poetry\s+publish\b.*--build\b", command):
+        return "poetry build"
+    if re.search(r"flit\s+publish\b", command):
+        return "flit build"
+    if re.search(r"pdm\s+publish\b", command) and "--no-build" not in command:
+        return "pdm build"
+    return ""
+
+
+def plan_artifact(
+    workflow: Workflow,
+    job: Job,
+    uploads: list[Upload],
+    edits: Edits,
+    result: Plan,
+    uses: Callable[[str], str],
+) -> None:
+    """The owner's job keeps what it built as an artifact, where its first upload was."""
+    if not uploads:
+        return
+    first = min(uploads, key=lambda u: u.line)
+    step = next(s for s in job.steps if s.line == first.line)
+    lines = edits.lines
+    start, end = span(step.node, lines)
+    dash = (
+        lines[start].index("-") if lines[start].lstrip().startswith("-") else step.node.start_mark.column - 2
+    )
+    conditions = {u.condition for u in uploads}
+    condition = conditions.pop() if len(conditions) == 1 else ""
+    edits.insert(end, _artifact_step(lines[start][:dash], _artifact_name(job), first.dist, condition, uses))
+    result.changes.append(
+        f"{workflow.where(step.line)}: job {job.id} keeps {first.dist} as the artifact {_artifact_name(job)}"
+    )
+
+
+def plan_token_lines(workflow: Workflow, job: Job, edits: Edits, result: Plan) -> None:
+    """`poetry config pypi-token.pypi ...`: a token handed to a tool's configuration goes too."""
+    for step in job.steps:
+        run_node = step.get("run")
+        if run_node is None:
+            continue
+        r_start, r_end = span(run_node, edits.lines)
+        for index in range(r_start, r_end):
+            line = edits.lines[index]
+            command = line.split("run:", 1)[1] if index == r_start and "run:" in line else line
+            if _TOKEN_CONFIG.match(command):
+                result.secrets += SECRET.findall(command)
+                edits.replace(index, index + 1, [])
+                result.changes.append(f"{workflow.where(index + 1)}: removed the token configuration")
+
+
+def remove_token_keys(
+    env: yaml.Node | None, parent: yaml.Node | None, workflow: Workflow, edits: Edits, result: Plan
+) -> None:
+    if not isinstance(env, yaml.MappingNode) or not isinstance(parent, yaml.MappingNode):
+        return
+    lines = edits.lines
+    tokens = [(k, v) for k, v in env.value if scalar(k) in _TOKEN_ENV]
+    if not tokens:
+        return
+    for _, v in tokens:
+        result.secrets += SECRET.findall(scalar(v))
+    if len(tokens) == len(env.value):
+        env_key = next(k for k, v in parent.value if v is env)
+        edits.replace(env_key.start_mark.line, span(env, lines)[1], [])
+    else:
+        for k, v in tokens:
+            edits.replace(k.start_mark.line, max(k.start_mark.line + 1, span(v, lines)[1]), [])
+    names = ", ".join(scalar(k) for k, _ in tokens)
+    change = f"{workflow.where(env.start_mark.line)}: removed the token variables {names}"
+    if change not in result.changes:
+        result.changes.append(change)

@@ -1,0 +1,68 @@
+"""A change to the template's own code renders the same projects, byte for byte.
+
+Every variant that test_workflows.py checks is rendered twice today: from the release
+BASELINE (this repository's tag) and from the working tree. They must be identical but for
+the template version recorded in the answers file. A change that means to change what
+projects get lists the files it changes under CHANGED (variant -> files); a release moves
+BASELINE to itself and empties CHANGED.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import copier
+import pytest
+import yaml
+
+from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, snapshot
+from test_workflows import VARIANTS
+
+BASELINE = "v1.1.0"
+CHANGED: dict[str, set[str]] = {}
+
+
+@pytest.fixture(scope="module")
+def baseline_tag() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(TEMPLATE_DIR), "rev-parse", "--verify", "--quiet", f"refs/tags/{BASELINE}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        message = f"tag {BASELINE} is missing from this clone: run `git fetch --tags`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return BASELINE
+
+
+def _render(ref: str, dest: Path, answers: dict[str, object]) -> dict[str, bytes]:
+    copier.run_copy(
+        str(TEMPLATE_DIR),
+        dest,
+        data={**REQUIRED_ANSWERS, **answers},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=ref,
+    )
+    files = snapshot(dest)
+    recorded = yaml.safe_load(files.pop(".copier-answers.yml"))
+    files["answers (without _commit)"] = repr(
+        sorted((k, v) for k, v in recorded.items() if k != "_commit")
+    ).encode()
+    return files
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_the_working_tree_renders_what_the_baseline_rendered(
+    variant: str, baseline_tag: str, tmp_path: Path
+) -> None:
+    before = _render(baseline_tag, tmp_path / "baseline", VARIANTS[variant])
+    now = _render("HEAD", tmp_path / "now", VARIANTS[variant])
+    changed = {name for name in before.keys() | now.keys() if before.get(name) != now.get(name)}
+    assert changed == CHANGED.get(variant, set())

@@ -1,0 +1,92 @@
+"""The template's own code: one package, one loader, one plan per run.
+
+Copier is run in this process (its Python API, as pytest-copie does) so that the modules it
+loads can be looked at afterwards: which ones a render imported, and how many plans the
+retrofit made. The task that writes a retrofit runs in its own process; it is counted by
+calling its engine directly.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import copier
+import pytest
+
+from extensions.pins import uses
+from extensions.retrofit import upgrade as upgrade_module
+from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, existing_project, git
+
+LOADER = TEMPLATE_DIR / "extensions" / "load.py"
+BY_PATH = {"spec_from_file_location", "module_from_spec", "run_path", "run_module"}
+
+
+def _own_modules() -> list[Path]:
+    return sorted(p for folder in ("extensions", "migrations") for p in (TEMPLATE_DIR / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _own_modules(), ids=lambda p: str(p.relative_to(TEMPLATE_DIR)))
+def test_only_the_loader_loads_by_path_or_edits_sys_path(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            sys_path = node.attr == "path" and isinstance(node.value, ast.Name) and node.value.id == "sys"
+            if node.attr in BY_PATH or sys_path:
+                found.add(node.attr)
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "importlib.util":
+            found.add("importlib.util")
+    if path == LOADER:
+        assert found  # the one place that does: if this moves, move the test's LOADER too
+    else:
+        assert not found, f"{path.name} loads modules by path or edits sys.path: {found}"
+
+
+def _loaded(before: set[str]) -> set[str]:
+    """The template's modules copier loaded since ``before`` (named after their package)."""
+    return {name for name in sys.modules if name.startswith("copier_python_lib_") and name not in before}
+
+
+def _copy(template: Path, dest: Path, **data: object) -> None:
+    copier.run_copy(
+        str(template),
+        dest,
+        data={**REQUIRED_ANSWERS, **data},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
+
+
+def test_a_new_project_imports_nothing_of_the_retrofit(template: Path, tmp_path: Path) -> None:
+    before = set(sys.modules)
+    _copy(template, tmp_path / "new")
+    loaded = _loaded(before)
+    assert any(name.endswith(".context") for name in loaded)  # the package was loaded at all
+    assert not [name for name in loaded if ".retrofit" in name]
+
+
+def test_a_retrofit_plans_once_in_copiers_process(template: Path, tmp_path: Path) -> None:
+    """The retrofit question's default, its validator and the after-copy message share one plan
+    (they made up to five before the plan was kept for the run)."""
+    project = existing_project("twine-release-setuppy", tmp_path / "project")
+    before = set(sys.modules)
+    copier.run_copy(str(template), project, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    assert "Trusted Publishing" in git(project, "diff", "HEAD")  # the retrofit ran, task included
+    planners = [sys.modules[name] for name in _loaded(before) if name.endswith(".retrofit.upgrade")]
+    assert len(planners) == 1
+    assert planners[0].plans_made == 1
+
+
+def test_the_retrofit_task_plans_once(tmp_path: Path) -> None:
+    """The task checks everything the question checked, then plans with the answers: one plan."""
+    project = existing_project("twine-release-setuppy", tmp_path / "project")
+    made = upgrade_module.plans_made
+    plan = upgrade_module.upgrade(
+        project, environment="release", project_name="acme", uses=lambda action: uses(action, True)
+    )
+    assert plan is not None and "id-token: write" in plan.text
+    assert upgrade_module.plans_made == made + 1
