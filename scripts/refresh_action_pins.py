@@ -69,7 +69,7 @@ def read_remote(url: str) -> Remote:
     for name, sha in shas.items():
         if match := RELEASE_TAG.fullmatch(name):
             releases[(int(match[1]), int(match[2]), int(match[3]))] = (name, sha)
-    return Remote(url, releases, frozenset(refs))  # type: ignore[arg-type]
+    return Remote(url, releases, frozenset(refs))
 
 
 def moving_ref(remote: Remote, current: str, version: Version) -> str:

@@ -73,7 +73,7 @@ def test_free_threaded_job_and_classifier_follow_the_answer(
 
 def test_tests_run_weekly_without_secrets_and_one_at_a_time(default_project: Path) -> None:
     test = workflow(default_project, "test.yml")
-    assert test.get("on", test.get(True))["schedule"] == [{"cron": "23 5 * * 1"}]
+    assert test["on"]["schedule"] == [{"cron": "23 5 * * 1"}]
     assert test["concurrency"]["cancel-in-progress"] is True
     assert "secrets." not in json.dumps(test)
 

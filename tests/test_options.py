@@ -50,7 +50,7 @@ def test_the_site_builds_strict_with_the_api_of_the_package(render, tmp_path: Pa
     run(["git", "init", "-q", project])
     commit_all(project, "Start")
     python = install(project, tmp_path / "venv", "docs")
-    mkdocs = [python, "-m", "mkdocs", "build", "--strict"]
+    mkdocs: list[str | Path] = [python, "-m", "mkdocs", "build", "--strict"]
     run(mkdocs, cwd=project)
     # What the build writes is ignored: it would otherwise stop `copier update` (issue 21, case 7).
     assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
