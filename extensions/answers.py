@@ -16,7 +16,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from . import backends, licenses, names, prompts, pythons
-from .destination import copier_operation, publish_workflow_error
+from .destination import publish_workflow_error
+from .folder import copier_operation
 
 # Each text question's rule: "" for a valid value, else the sentence that says what to type.
 RULES: dict[str, Callable[[str], str]] = {

@@ -22,7 +22,7 @@ from copier_template_extensions import ContextHook
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-from . import answers, backends, destination, licenses, names, prompts, pythons, serialise
+from . import answers, backends, destination, folder, licenses, names, prompts, pythons, serialise
 from .pins import uses
 
 _HERE = Path(__file__).resolve().parent
@@ -108,7 +108,7 @@ class Filters(Extension):
         environment.globals.update(
             {
                 "git_config": git_config,
-                "copier_operation": destination.copier_operation,
+                "copier_operation": folder.copier_operation,
                 "opt_in_default": answers.opt_in_default,
                 "given_ok": answers.given_ok,
                 "default_python_min": lambda: pythons.default_min(today()),
@@ -170,7 +170,7 @@ class Derived(ContextHook):
     def hook(self, context: dict[str, Any]) -> None:
         answers = tuple(_hashable(context.get(name)) for name in _DERIVED_FROM)
         context.update(_derived(answers, today()))
-        context.setdefault("publish_workflow", destination.PUBLISH_WORKFLOW)
+        context.setdefault("publish_workflow", folder.PUBLISH_WORKFLOW)
 
 
 def _hashable(value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from ..destination import git_output, github_repository
+from ..folder import git_output, github_repository
 
 try:
     import tomllib

@@ -19,7 +19,7 @@ from typing import Any
 from copier.errors import UserMessageError
 
 from .. import pythons
-from ..destination import (
+from ..folder import (
     PROJECT_FILES,
     PUBLISH_WORKFLOW,
     answered_retrofit,
