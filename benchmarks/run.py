@@ -4,8 +4,9 @@
     python benchmarks/run.py                 # everything, results also in benchmarks/RESULTS.md
     python benchmarks/run.py --runs 3 --skip-suite
 
-Each figure is the median of several runs; each ratio compares two figures measured
-in the same run, on the same machine, so that the machine's speed cancels out. The
+Each figure is the median of several runs; each ratio is the median of the ratios of
+pairs of runs made side by side by this one process (the floor's, then ours), so that the
+machine's speed, and a slow moment of it, cancels out. The
 "floor" is copier itself rendering a one-file, one-question template: its start-up,
 git and file work, which no template can avoid.
 Needs the test dependencies (`python -m pip install --group test`).
@@ -28,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-GOALS = {"render": 1.3, "update": 1.5}
+GOALS = {"render": 1.15, "update": 1.3}
 ENV = {
     **os.environ,
     "GIT_AUTHOR_NAME": "bench",
@@ -76,7 +77,14 @@ def this_template(path: Path) -> Path:
         ROOT,
         path,
         ignore=shutil.ignore_patterns(
-            ".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "benchmarks"
+            ".git",
+            ".venv",
+            "__pycache__",
+            ".pytest_cache",
+            ".ruff_cache",
+            ".mypy_cache",
+            ".hypothesis",
+            "site",
         ),
     )
     return git_repo(path, "v1.0.0")
@@ -99,7 +107,13 @@ def copy_v1(template: Path, dest: Path, *data: str) -> list[str | Path]:
     return [*COPIER, "copy", "--trust", "--defaults", "--quiet", "--vcs-ref=v1.0.0", *data, template, dest]
 
 
-def bench_render(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float]:
+def paired(floor: list[float], ours: list[float]) -> tuple[float, float, float]:
+    """Medians of the floor's and our runs, and the median of the ratios of runs made side by side
+    (so that a slow moment of the machine weighs on both runs of a pair)."""
+    return median(floor), median(ours), median([o / f for f, o in zip(floor, ours, strict=True)])
+
+
+def bench_render(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float, float]:
     samples: dict[str, list[float]] = {"floor": [], "ours": []}
     for i in range(runs + 1):  # the first round warms the disk cache and is dropped
         for name, template, data in (
@@ -110,29 +124,26 @@ def bench_render(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float,
             t = timed(copy_v1(template, dest, *data))
             if i:
                 samples[name].append(t)
-    return median(samples["floor"]), median(samples["ours"])
+    return paired(samples["floor"], samples["ours"])
 
 
-def bench_update(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float]:
-    results = {}
-    for name, template, data in (
-        ("floor", floor, []),
-        ("ours", ours, OUR_ANSWERS),
-    ):
-        project = work / f"update-{name}"
-        sh(copy_v1(template, project, *data))
-        git_repo(project, "start")
-        samples = []
-        for i in range(runs + 1):
+def bench_update(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float, float]:
+    projects = {}
+    for name, template, data in (("floor", floor, []), ("ours", ours, OUR_ANSWERS)):
+        projects[name] = work / f"update-{name}"
+        sh(copy_v1(template, projects[name], *data))
+        git_repo(projects[name], "start")
+    samples: dict[str, list[float]] = {"floor": [], "ours": []}
+    for i in range(runs + 1):
+        for name, project in projects.items():
             sh(["git", "-C", project, "reset", "-q", "--hard", "start"])
             sh(["git", "-C", project, "clean", "-qfdx"])
             t = timed(
                 [*COPIER, "update", "--trust", "--defaults", "--quiet", "--vcs-ref=v2.0.0"], cwd=project
             )
             if i:
-                samples.append(t)
-        results[name] = median(samples)
-    return results["floor"], results["ours"]
+                samples[name].append(t)
+    return paired(samples["floor"], samples["ours"])
 
 
 def bench_ci_loop(work: Path, runs: int, ours: Path) -> tuple[float, float]:
@@ -194,24 +205,24 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="cpl-bench-") as tmp:
         work = Path(tmp)
         floor, ours = floor_template(work / "floor"), this_template(work / "ours")
-        f, o = bench_render(work, args.runs, floor, ours)
+        f, o, ratio = bench_render(work, args.runs, floor, ours)
         rows.append(
             (
                 "render: copier copy --defaults",
                 f"{o:.2f} s",
                 f"floor {f:.2f} s",
-                f"{o / f:.2f}x (goal <= {GOALS['render']}x)",
+                f"{ratio:.2f}x (goal <= {GOALS['render']}x)",
             )
         )
         release_v2(floor, "README.md.jinja")
         release_v2(ours, "README.md.jinja")
-        f, o = bench_update(work, args.runs, floor, ours)
+        f, o, ratio = bench_update(work, args.runs, floor, ours)
         rows.append(
             (
                 "update: copier update v1 -> v2",
                 f"{o:.2f} s",
                 f"floor {f:.2f} s",
-                f"{o / f:.2f}x (goal <= {GOALS['update']}x)",
+                f"{ratio:.2f}x (goal <= {GOALS['update']}x)",
             )
         )
         pip, uv = bench_ci_loop(work, max(1, args.runs // 2), ours)
@@ -224,7 +235,7 @@ def main() -> int:
             )
         )
     if not args.skip_suite:
-        rows.append(("template test suite, 2 workers", f"{bench_suite():.0f} s", "", "goal < 300 s"))
+        rows.append(("template test suite, 2 workers", f"{bench_suite():.0f} s", "", "goal <= 480 s"))
     table = [
         "| what | figure | compared with | ratio |",
         "|---|---|---|---|",
