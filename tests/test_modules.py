@@ -1,0 +1,181 @@
+"""Direct tests of the template's modules that the journeys reach only through copier: the
+loader, the destination's facts, the retrofit's project reader, new jobs, calls and writer,
+and the compiled-template memory of context.py. Real files and real git; no copier here."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from extensions import context, destination, folder
+from extensions.load import package
+from extensions.retrofit import called_tests, new_jobs, project
+from extensions.retrofit.plan import Plan
+from extensions.retrofit.workflows import Workflow
+from extensions.retrofit.write import write
+from helpers import TEMPLATE_DIR, run
+
+# --- load.py ---------------------------------------------------------------------------------
+
+
+def test_the_loader_gives_each_template_folder_its_own_package(tmp_path: Path) -> None:
+    here = package(TEMPLATE_DIR / "extensions")
+    assert package(TEMPLATE_DIR / "extensions") is here  # once per folder
+    other = tmp_path / "extensions"
+    (other / "sub").mkdir(parents=True)
+    (other / "__init__.py").write_text('"""Another release."""\n')
+    (other / "sub" / "__init__.py").write_text("")
+    (other / "names.py").write_text("from .sub import __name__ as SUB\nVALUE = 2\n")
+    loaded = package(other)
+    assert loaded is not here and loaded.__name__ != here.__name__
+    assert loaded.__name__ + ".names" not in sys.modules  # nothing is imported before it is asked for
+    names = importlib.import_module(".names", loaded.__name__)
+    assert names.VALUE == 2 and loaded.__name__ + ".sub" == names.SUB  # relative imports work
+    (other / "names.py").write_text("VALUE = 3\n# a new release in the same folder\n")
+    assert package(other) is not loaded  # changed files: loaded afresh
+
+
+def test_migrations_run_through_the_loader(tmp_path: Path) -> None:
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text("old_name: kept\n")
+    done = run(
+        [
+            sys.executable,
+            TEMPLATE_DIR / "extensions" / "load.py",
+            "rename_answer",
+            answers,
+            "old_name",
+            "new_name",
+        ]
+    )
+    assert "answer old_name: 'kept' is now new_name" in done.stdout
+    assert "new_name: kept" in answers.read_text()
+
+
+# --- folder.py and destination.py ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [
+        ("https://github.com/acme/widgets.git", ("acme", "widgets")),
+        ("git@github.com:acme/widgets", ("acme", "widgets")),
+        ("https://gitlab.com/acme/widgets.git", None),
+    ],
+)
+def test_github_repository_reads_https_and_ssh_remotes(url: str, found: tuple[str, str] | None) -> None:
+    assert folder.github_repository(url) == found
+
+
+def test_the_recorded_retrofit_answer(tmp_path: Path) -> None:
+    answers = tmp_path / "a.yml"
+    assert folder.answered_retrofit(answers) == "no"  # none recorded: a project made before the question
+    answers.write_text("retrofit: upgrade\n")
+    assert folder.answered_retrofit(answers) == "upgrade"
+    answers.write_text("retrofit: [\n")
+    with pytest.raises(Exception, match=r"a\.yml is not readable YAML"):
+        folder.answered_retrofit(answers)
+    conf = {"dst_path": tmp_path, "answers_file": ".copier-answers.pylib.yml"}
+    assert folder.answers_path(conf) == tmp_path / ".copier-answers.pylib.yml"
+
+
+def test_untracked_files_are_named_whatever_git_hides(tmp_path: Path) -> None:
+    run(["git", "init", "-q", tmp_path])
+    run(["git", "-C", tmp_path, "config", "status.showUntrackedFiles", "no"])
+    assert folder.untracked_error(tmp_path) == ""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "draft.md").write_text("mine\n")
+    assert "notes/draft.md" in folder.untracked_error(tmp_path)
+
+
+def test_a_new_project_is_answered_without_the_retrofit(tmp_path: Path) -> None:
+    conf: dict[str, Any] = {"dst_path": tmp_path / "new", "answers_file": None, "data": {}}
+    assert destination.retrofit_default(conf) == "no"
+    assert destination.retrofit_error(conf, "no") == ""
+    assert destination.retrofit_choice_error(conf, "add") == "not what this folder holds"
+    assert destination.publish_workflow_default(tmp_path / "new") == "publish.yml"
+    assert destination.existing_import_name(tmp_path / "new", "click") == "click_lib"
+    assert destination.tests_call(tmp_path / "new") == {"calls": [], "reasons": []}
+
+
+# --- the retrofit's reader, new jobs, calls and writer ----------------------------------------
+
+
+def test_the_project_reader_takes_pep_621_metadata(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "acme-tools"\ndescription = "Tools."\nrequires-python = ">=3.11"\n'
+        'license = "MIT"\nauthors = [{name = "Ada", email = "ada@example.com"}]\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+    )
+    (tmp_path / "src" / "acme_tools").mkdir(parents=True)
+    (tmp_path / "src" / "acme_tools" / "__init__.py").write_text("")
+    found = project.metadata(tmp_path)
+    assert found["project_name"] == "acme-tools" and found["description"] == "Tools."
+    assert found["python_min"] == "3.11" and found["license"] == "MIT"
+    assert found["build_backend"] == "hatchling"
+    assert (found["author_name"], found["author_email"]) == ("Ada", "ada@example.com")
+    assert project.import_name(tmp_path, "acme-tools") == "acme_tools"
+
+
+@pytest.mark.parametrize(
+    ("job_if", "upload_if", "condition"),
+    [
+        ("", "startsWith(github.ref, 'refs/tags/')", "startsWith(github.ref, 'refs/tags/')"),
+        ("github.repository == 'acme/x'", "matrix.os == 'ubuntu-latest'", "github.repository == 'acme/x'"),
+    ],
+)
+def test_the_publish_job_keeps_what_a_separate_job_can_read(
+    job_if: str, upload_if: str, condition: str
+) -> None:
+    assert new_jobs.job_condition(job_if, upload_if, {"push"}) == (condition, "")
+
+
+def test_a_condition_only_the_building_job_knows_is_refused_where_more_than_releases_run() -> None:
+    condition, reason = new_jobs.job_condition("", "matrix.python == '3.12'", {"push", "pull_request"})
+    assert condition == "" and "only the job that builds knows" in reason
+    assert new_jobs.job_condition("", "matrix.python == '3.12'", {"release"}) == ("", "")
+
+
+def test_a_tests_workflow_is_called_with_workflow_call_added_and_nothing_else(tmp_path: Path) -> None:
+    root = tmp_path / ".github" / "workflows"
+    root.mkdir(parents=True)
+    (root / "tests.yml").write_text(
+        "on:\n  push:\n  pull_request:\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: python -m pytest\n"
+    )
+    tests = Workflow(root / "tests.yml")
+    publishing = Workflow(root / "publish.yml", "on:\n  release:\njobs: {}\n")
+    called = called_tests.plan_calls(publishing, [tests], set())
+    assert [call.path.name for call in called.calls] == ["tests.yml"] and called.reasons == []
+    text = called.calls[0].text
+    assert "workflow_call:" in text
+    assert text.replace("  workflow_call:\n", "") == tests.text
+
+
+def test_the_writer_writes_only_what_changed_with_the_files_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / ".github" / "workflows" / "release.yml"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"on: push\r\njobs: {}\r\n")
+    assert write(Plan(path, "on: push\njobs: {}\n", newline="\r\n")) == []  # the same text
+    changed = write(Plan(path, "on: release\njobs: {}\n", changes=["moved"], newline="\r\n"))
+    assert changed == ["moved"] and path.read_bytes() == b"on: release\r\njobs: {}\r\n"
+
+
+# --- context.py --------------------------------------------------------------------------------
+
+
+def test_each_string_is_compiled_once_per_environment() -> None:
+    env = jinja2.Environment()
+    context.compile_once(env)
+    assert env.from_string("{{ x }}") is env.from_string("{{ x }}")
+    assert env.from_string("{{ x }}").render(x=1) == "1" and env.from_string("{{ x }}").render(x=2) == "2"
+    assert env.from_string("yield {{ x }}") is not env.from_string(
+        "yield {{ x }}"
+    )  # copier's yield: as before
+    with pytest.raises(TypeError):
+        env.from_string(True)  # type: ignore[arg-type]  # copier relies on this for non-strings
