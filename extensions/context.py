@@ -33,8 +33,11 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+@functools.cache
 def git_config(key: str) -> str:
-    """A value of the user's git configuration, or "" when git or the key is missing."""
+    """A value of the user's git configuration, or "" when git or the key is missing: read once
+    per loading of this package (each copier process, each template folder), where copier
+    renders a default several times."""
     try:
         done = subprocess.run(
             ["git", "config", "--get", key], capture_output=True, text=True, timeout=10, check=False
