@@ -62,6 +62,22 @@ def copy_with_answers(
     return copier("copy", "--trust", "--defaults", *options, *data, template, dest, check=check)
 
 
+def copy_in_process(template: Path, dest: Path, ref: str, **answers: object) -> None:
+    """copier's Python API in this process (so that the test can look at what it loaded), with
+    the two required answers and these: `copier copy --trust --defaults --vcs-ref REF`."""
+    import copier as copier_api
+
+    copier_api.run_copy(
+        str(template),
+        dest,
+        data={**REQUIRED_ANSWERS, **answers},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=ref,
+    )
+
+
 def tool(name: str) -> Path:
     """A command installed beside the running Python (the test environment's tools)."""
     return Path(sys.executable).parent / name

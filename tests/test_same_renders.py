@@ -13,11 +13,10 @@ import os
 import subprocess
 from pathlib import Path
 
-import copier
 import pytest
 import yaml
 
-from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, snapshot
+from helpers import TEMPLATE_DIR, copy_in_process, snapshot
 from test_workflows import VARIANTS
 
 # Copier runs in this process here: copier 9.10.0 (the oldest supported, CI's second leg) calls
@@ -50,15 +49,7 @@ def baseline_tag() -> str:
 
 
 def _render(ref: str, dest: Path, answers: dict[str, object]) -> dict[str, bytes]:
-    copier.run_copy(
-        str(TEMPLATE_DIR),
-        dest,
-        data={**REQUIRED_ANSWERS, **answers},
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref=ref,
-    )
+    copy_in_process(TEMPLATE_DIR, dest, ref, **answers)
     files = snapshot(dest)
     recorded = yaml.safe_load(files.pop(".copier-answers.yml"))
     files["answers (without _commit)"] = repr(

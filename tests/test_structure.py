@@ -17,7 +17,7 @@ import pytest
 
 from extensions.pins import uses
 from extensions.retrofit import upgrade as upgrade_module
-from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, existing_project, git
+from helpers import TEMPLATE_DIR, copy_in_process, existing_project, git
 
 # Copier runs in this process here: copier 9.10.0 (the oldest supported, CI's second leg) calls
 # a pathspec API that is deprecated and leaves a directory iterator open; neither is ours.
@@ -58,21 +58,9 @@ def _loaded(before: set[str]) -> set[str]:
     return {name for name in sys.modules if name.startswith("copier_python_lib_") and name not in before}
 
 
-def _copy(template: Path, dest: Path, **data: object) -> None:
-    copier.run_copy(
-        str(template),
-        dest,
-        data={**REQUIRED_ANSWERS, **data},
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref="HEAD",
-    )
-
-
 def test_a_new_project_imports_nothing_of_the_retrofit(template: Path, tmp_path: Path) -> None:
     before = set(sys.modules)
-    _copy(template, tmp_path / "new")
+    copy_in_process(template, tmp_path / "new", "HEAD")
     loaded = _loaded(before)
     assert any(name.endswith(".context") for name in loaded)  # the package was loaded at all
     assert not [name for name in loaded if ".retrofit" in name]
