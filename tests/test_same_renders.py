@@ -1,15 +1,14 @@
 """A change to the template's own code renders the same projects, byte for byte.
 
 Every variant that test_workflows.py checks is rendered twice today: from the release
-BASELINE (this repository's tag) and from the working tree. They must be identical but for
-the template version recorded in the answers file. A change that means to change what
-projects get lists the files it changes under CHANGED (variant -> files); a release moves
-BASELINE to itself and empties CHANGED.
+BASELINE (its commit, which main's history holds: CI's clone of main has no tags) and from
+the working tree. They must be identical but for the template version recorded in the answers
+file. A change that means to change what projects get lists the files it changes under
+CHANGED (variant -> files); a release moves BASELINE to itself and empties CHANGED.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -28,24 +27,27 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 
-BASELINE = "v1.1.0"
+# The release v1.1.0 and its commit (`git rev-parse 'v1.1.0^{commit}'`).
+BASELINE = ("v1.1.0", "27872ef4ff9d71d6289311395f47e47ed3e758cb")
 CHANGED: dict[str, set[str]] = {}
 
 
-@pytest.fixture(scope="module")
-def baseline_tag() -> str:
-    done = subprocess.run(
-        ["git", "-C", str(TEMPLATE_DIR), "rev-parse", "--verify", "--quiet", f"refs/tags/{BASELINE}"],
-        capture_output=True,
-        text=True,
-        check=False,
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(TEMPLATE_DIR), *args], capture_output=True, text=True, check=False
     )
-    if done.returncode != 0:
-        message = f"tag {BASELINE} is missing from this clone: run `git fetch --tags`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return BASELINE
+
+
+@pytest.fixture(scope="module")
+def baseline_commit() -> str:
+    tag, commit = BASELINE
+    if _git("cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
+        # A shallow clone: the release is not in its history, so there is nothing to compare.
+        pytest.skip(f"{tag} ({commit[:12]}) is not in this clone's history: run `git fetch --unshallow`")
+    tagged = _git("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}")
+    if tagged.returncode == 0:  # where the clone has the tag, it names that commit
+        assert tagged.stdout.strip() == commit, f"BASELINE names the wrong commit for {tag}"
+    return commit
 
 
 def _render(ref: str, dest: Path, answers: dict[str, object]) -> dict[str, bytes]:
@@ -60,9 +62,9 @@ def _render(ref: str, dest: Path, answers: dict[str, object]) -> dict[str, bytes
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_the_working_tree_renders_what_the_baseline_rendered(
-    variant: str, baseline_tag: str, tmp_path: Path
+    variant: str, baseline_commit: str, tmp_path: Path
 ) -> None:
-    before = _render(baseline_tag, tmp_path / "baseline", VARIANTS[variant])
+    before = _render(baseline_commit, tmp_path / "baseline", VARIANTS[variant])
     now = _render("HEAD", tmp_path / "now", VARIANTS[variant])
     changed = {name for name in before.keys() | now.keys() if before.get(name) != now.get(name)}
     assert changed == CHANGED.get(variant, set())

@@ -14,8 +14,8 @@ CHANGELOG = (TEMPLATE_DIR / "CHANGELOG.md").read_text(encoding="utf-8")
 
 
 def test_the_changelog_and_the_release_tags_agree() -> None:
-    """Each release tag has its CHANGELOG section and each section its tag (where the clone has
-    tags: CI's checkout fetches them)."""
+    """Each release tag has its CHANGELOG section and each section its tag, where the clone has
+    tags: a maintainer's clone and the release workflow's checkout; CI's clone of main has none."""
     tags = run(["git", "-C", TEMPLATE_DIR, "tag", "--list", "v*"]).stdout.split()
     if not tags:
         pytest.skip("this clone has no tags (git fetch --tags)")
