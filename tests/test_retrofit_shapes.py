@@ -124,7 +124,7 @@ def test_each_matrix_leg_keeps_its_own_artifact_and_the_event_condition_gates_th
     )
     result = plan(job_with("", steps, head=head, job=job))
     artifact = jobs(result)["build"]["steps"][-1]
-    assert artifact["with"]["name"] == "python-distributions-build-${{ strategy.job-index }}"
+    assert artifact["with"]["name"] == "python-distributions.build.${{ strategy.job-index }}"
     assert artifact["if"] == "matrix.python == '3.12' && startsWith(github.ref, 'refs/tags/')"
     assert jobs(result)["publish-to-pypi"]["if"] == "startsWith(github.ref, 'refs/tags/')"
 
@@ -198,7 +198,8 @@ def test_uploads_of_two_projects_in_one_workflow_are_refused() -> None:
         )
     )
     message = refusal(text)
-    assert "several folders (core/dist/, plugins/dist/)" in message
+    assert "uploads 2 packages to PyPI (core/ (line 12); plugins/ (line 20))" in message
+    assert "every release works as before" in message
 
 
 def test_a_build_that_tests_its_wheels_gates_the_upload() -> None:
@@ -290,9 +291,9 @@ def test_the_call_is_granted_what_the_tests_read_and_waits_like_the_upload(tmp_p
         (
             (
                 "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
-                "      - uses: codecov/codecov-action@v5\n        with:\n          token: ${{ secrets.CODECOV_TOKEN }}\n"
+                "      - run: echo '${{ toJSON(secrets) }}' > all.json\n"
             ),
-            "line 9 reads `secrets.CODECOV_TOKEN`",
+            "line 7 reads `secrets`",
         ),
         (
             (
@@ -319,7 +320,7 @@ def test_the_call_is_granted_what_the_tests_read_and_waits_like_the_upload(tmp_p
         ),
         ("on: {push: {branches: [main]}}\n" + PYTEST_JOBS, "form this template does not edit"),
     ],
-    ids=["secret", "event-name", "branch-only", "write", "required-input", "flow-mapping"],
+    ids=["all-secrets", "event-name", "branch-only", "write", "required-input", "flow-mapping"],
 )
 def test_tests_a_call_would_change_are_not_called_and_the_owner_is_told_why(
     tmp_path: Path, tests: str, reason: str
@@ -342,3 +343,207 @@ def test_two_concurrency_groups_are_not_called_into_a_deadlock(tmp_path: Path) -
     assert any("deadlock" in note for note in result.notes)
     # One group alone is no collision: the call is made.
     assert plan_beside(tmp_path / "one", "on: push\n" + group + PYTEST_JOBS).others
+
+
+@pytest.mark.parametrize(
+    ("command", "folder"),
+    [
+        ("twine upload --repository-url https://test.pypi.org/legacy/ dist/*", "dist/"),
+        ("twine upload -r testpypi --skip-existing wheelhouse/*.whl", "wheelhouse/"),
+        ("twine upload --config-file .pypirc 'out dir/'*", "out dir/"),
+    ],
+)
+def test_an_option_value_is_never_taken_for_the_folder_to_upload(command: str, folder: str) -> None:
+    """Once `--repository-url URL dist/*` gave the artifact the URL for a path."""
+    result = plan(job_with("", f"      - run: python -m build\n      - run: {command}\n", head=TAGS))
+    assert jobs(result)["build"]["steps"][-1]["with"]["path"] == folder
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("twine upload dist/*.tar.gz wheelhouse/*.whl", "several folders (dist/, wheelhouse/)"),
+        ("twine upload *", "files of the working folder itself"),
+        ("twine upload 'dist/*", "a line the shell could not parse"),
+    ],
+)
+def test_an_upload_of_several_folders_or_none_is_refused(command: str, expected: str) -> None:
+    assert expected in refusal(job_with("", f"      - run: {command}\n", head=TAGS))
+
+
+def test_the_inputs_the_action_reads_in_either_spelling_are_kept() -> None:
+    """`skip_existing: true` once went, and the next push of the same version failed."""
+    steps = (
+        "      - run: python -m build\n      - uses: pypa/gh-action-pypi-publish@release/v1\n        with:\n"
+        "          password: ${{ secrets.PYPI }}\n          skip_existing: true\n          verbose: true\n"
+    )
+    upload = jobs(plan(job_with("", steps, head=TAGS)))["publish-to-pypi"]["steps"][-1]
+    assert upload["with"] == {"skip-existing": True, "verbose": True}
+
+
+@pytest.mark.parametrize(
+    ("tests", "after"),
+    [
+        # No line end at the end of the file: the new trigger goes on a line of its own.
+        (
+            "jobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\non:\n  - push",
+            "on:\n  - push\n  - workflow_call\n",
+        ),
+    ],
+    ids=["no-final-line-end"],
+)
+def test_the_tests_workflow_gains_its_trigger_on_a_line_of_its_own(
+    tmp_path: Path, tests: str, after: str
+) -> None:
+    result = plan_beside(tmp_path, tests)
+    assert [path.name for path, _, _ in result.others] == ["ci.yml"]
+    assert result.others[0][1].endswith(after)
+
+
+@pytest.mark.parametrize(
+    "on",
+    [
+        "x-triggers: &triggers\n  push:\n  pull_request:\non: *triggers\n",
+        "x-push: &push\n  branches: [main]\non:\n  pull_request:\n  push: *push\n",
+        "x-base: &base\n  push:\non:\n  <<: *base\n  pull_request:\n",
+    ],
+    ids=["alias", "last-trigger-an-alias", "merge-key"],
+)
+def test_triggers_written_through_aliases_are_not_edited_and_the_owner_is_told(
+    tmp_path: Path, on: str
+) -> None:
+    """Once `workflow_call` landed inside the aliased mapping, elsewhere in the file."""
+    result = plan_beside(tmp_path, on + PYTEST_JOBS)
+    assert result.others == []
+    assert any("ci.yml was not called before the release" in note for note in result.notes)
+
+
+def test_a_tests_workflow_of_nested_aliases_is_read_without_expanding_them(tmp_path: Path) -> None:
+    """A 470-byte chain of aliases, each level nine times the last, once made copier hang."""
+    bomb = "x0: &a0 [lol]\n" + "".join(
+        f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)
+    )
+    with pytest.raises(RetrofitRefusal, match=r"ci\.yml:1: its YAML aliases expand to more than"):
+        plan_beside(tmp_path, "on: push\n" + bomb + PYTEST_JOBS)
+
+
+def test_a_tests_workflow_whose_name_yaml_would_misread_is_called_by_a_quoted_path(tmp_path: Path) -> None:
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "ci: tests.yml").write_text("on: push\n" + PYTEST_JOBS)
+    (folder / "release.yml").write_text(RELEASE)
+    result = make_plan(
+        Workflow(folder / "release.yml"),
+        environment="pypi",
+        project_name="acme",
+        uses=lambda a: f"{a}@{'0' * 40}",
+    )
+    call = jobs(result)["tests"]
+    assert call["uses"] == "./.github/workflows/ci: tests.yml"
+
+
+def test_tests_the_release_already_calls_gate_it_and_are_not_called_twice(tmp_path: Path) -> None:
+    release = RELEASE.replace("jobs:\n", "jobs:\n  tests:\n    uses: ./.github/workflows/ci.yml\n").replace(
+        "  build:\n    runs-on", "  build:\n    needs: tests\n    runs-on"
+    )
+    result = plan_beside(tmp_path, "on: [push, workflow_call]\n" + PYTEST_JOBS, release)
+    assert result.others == [] and result.notes == []
+    assert list(jobs(result)) == ["tests", "build", "publish-to-pypi"]
+    assert jobs(result)["publish-to-pypi"]["needs"] == ["build"]  # build needs the tests
+
+
+def test_a_folder_named_by_an_expression_is_kept_per_leg_and_one_named_by_the_shell_is_refused() -> None:
+    job = "    strategy:\n      matrix:\n        os: [ubuntu-latest, windows-latest]\n"
+    steps = "      - run: python -m build -o dist-${{ matrix.os }}\n      - run: twine upload dist-${{ matrix.os }}/*\n"
+    artifact = jobs(plan(job_with("", steps, head=TAGS, job=job)))["build"]["steps"][-1]
+    assert artifact["with"]["path"] == "dist-${{ matrix.os }}/"
+    message = refusal(job_with("", "      - run: twine upload $OUT/*\n", head=TAGS))
+    assert "a folder a shell variable names" in message
+
+
+@pytest.mark.parametrize(
+    ("command", "files"),
+    [
+        ("bash scripts/test.sh", {"scripts/test.sh": "set -e\npython -m pytest -q\n"}),
+        ("./ci/check", {"ci/check": "#!/bin/sh\ntox -e py\n"}),
+        ("make check", {"Makefile": "lint:\n\truff check .\ncheck: lint\n\tpytest tests\n"}),
+    ],
+    ids=["bash-script", "executable", "make-target"],
+)
+def test_tests_run_through_a_script_of_the_repository_gate_the_upload(
+    tmp_path: Path, command: str, files: dict[str, str]
+) -> None:
+    """Once the note said there were no tests, and nothing gated the release."""
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    head = TAGS + f"jobs:\n  checks:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {command}\n"
+    release = (
+        head
+        + "  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m build\n      - run: twine upload dist/*\n"
+    )
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "release.yml").write_text(release)
+    result = make_plan(
+        Workflow(folder / "release.yml"),
+        environment="pypi",
+        project_name="acme",
+        uses=lambda a: f"{a}@{'0' * 40}",
+    )
+    assert jobs(result)["publish-to-pypi"]["needs"] == ["build", "checks"]
+    assert result.notes == []
+
+
+def test_a_tab_that_github_reads_is_read_and_kept() -> None:
+    """PyYAML refuses a tab after a colon, GitHub does not: once a refusal at line 1."""
+    text = job_with("", "      - run: python -m build\n      - run:\ttwine upload dist/*\n", head=TAGS)
+    result = plan(text.replace("runs-on: ubuntu", "runs-on:\tubuntu"))
+    assert "runs-on:\tubuntu-latest\n" in result.text  # the owner's line, as it was
+    assert "publish-to-pypi" in result.text
+
+
+def test_tests_that_read_a_secret_are_called_with_the_repositorys_secrets(tmp_path: Path) -> None:
+    """A coverage token: on a push the tests get the repository's secrets, and a call that
+    inherits them gives the same; once such tests were not called and nothing gated the release."""
+    tests = (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+        "      - uses: codecov/codecov-action@v5\n        with:\n          token: ${{ secrets.CODECOV_TOKEN }}\n"
+    )
+    result = plan_beside(tmp_path, tests)
+    call = jobs(result)["tests"]
+    assert call["secrets"] == "inherit"
+    assert jobs(result)["publish-to-pypi"]["needs"] == ["build", "tests"]
+    assert result.notes == []
+
+
+def test_one_package_built_in_several_jobs_and_folders_is_one_project() -> None:
+    """Wheels from a cibuildwheel job (wheelhouse/) and the sdist from another (dist/): once
+    refused as two PyPI projects."""
+    text = (
+        TAGS + "jobs:\n"
+        "  wheels:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: pypa/cibuildwheel@v3\n"
+        "      - run: twine upload wheelhouse/*\n"
+        "  sdist:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m build --sdist\n"
+        "      - run: twine upload dist/*\n"
+    )
+    result = plan(text)
+    downloads = [s["with"] for s in jobs(result)["publish-to-pypi"]["steps"] if "download" in s["uses"]]
+    assert downloads == [
+        {"name": "python-distributions.wheels", "path": "dist/"},
+        {"name": "python-distributions.sdist", "path": "dist/"},
+    ]
+
+
+def test_two_packages_published_by_jobs_that_only_publish_are_two_projects() -> None:
+    """The in-place path once skipped the count."""
+    text = (
+        TAGS
+        + "jobs:\n"
+        + "".join(
+            f"  {name}:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/download-artifact@v4\n"
+            f"      - uses: pypa/gh-action-pypi-publish@release/v1\n        with:\n          packages-dir: {name}/dist\n"
+            for name in ("core", "plugins")
+        )
+    )
+    assert "uploads 2 packages to PyPI (core/ (line 9); plugins/ (line 16))" in refusal(text)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from ..serialise import yaml_scalar
 from .workflows import RetrofitRefusal, Workflow, end_line, get, scalar, writable_error
 
 # What a call would read differently from the workflow's own events. In `if:` conditions the
@@ -60,6 +61,8 @@ class Call:
     newline: str
     job_id: str
     permissions: list[str]  # the calling job's `permissions:` lines (what the workflow reads)
+    # The tests read repository secrets (a coverage token): the call hands them on, as a push does.
+    inherit: bool = False
 
 
 @dataclass
@@ -82,14 +85,17 @@ def plan_calls(publishing: Workflow, others: list[Workflow], taken: set[str]) ->
         if text is None:
             result.reasons.append(
                 f"{where} was not called before the release: its `on:` is written in a form this template "
-                "does not edit (a flow mapping or a list over several lines). Add `workflow_call:` to its "
+                "does not edit (a flow mapping, a list over several lines, an alias or a merge key). Add `workflow_call:` to its "
                 "triggers by hand and call it from the publish job's needs."
             )
             continue
         base = "tests" if "tests" not in taken else f"tests-{workflow.path.stem}"
         job_id = base if base not in taken else f"{base}-before-release"
         taken.add(job_id)
-        result.calls.append(Call(workflow.path, text, workflow.newline, job_id, _permissions(workflow)))
+        inherit = _reads_secrets(workflow)
+        result.calls.append(
+            Call(workflow.path, text, workflow.newline, job_id, _permissions(workflow), inherit)
+        )
     return result
 
 
@@ -98,7 +104,7 @@ def call_job_lines(indent: str, call: Call, condition: str) -> list[str]:
     lines = [
         "",
         f"{indent}{call.job_id}:",
-        f"{body}name: Tests of {call.path.name}, before the release",
+        f"{body}name: {yaml_scalar(f'Tests of {call.path.name}, before the release')}",
     ]
     if condition:
         lines.append(f"{body}if: {condition}")
@@ -107,8 +113,11 @@ def call_job_lines(indent: str, call: Call, condition: str) -> list[str]:
         *(f"{body}  {line}" for line in call.permissions),
         # GitHub's newer `$/` form (2026-07-30) means the same here, a call from the same commit,
         # but actionlint and GitHub Enterprise Server do not read it yet: hence `./` and the ignore.
-        f"{body}uses: ./.github/workflows/{call.path.name}  # zizmor: ignore[self-repository]",
+        f"{body}uses: {yaml_scalar('./.github/workflows/' + call.path.name)}  # zizmor: ignore[self-repository]",
     ]
+    if call.inherit:
+        # A push gives the tests the repository's secrets; a call gives them only when told to.
+        lines.append(f"{body}secrets: inherit  # zizmor: ignore[secrets-inherit]")
     return lines
 
 
@@ -120,7 +129,7 @@ def _call_changes(workflow: Workflow, publishing: Workflow) -> str:
         if call is not None and _requires_something(call[1]):
             return "it takes required inputs or secrets when called, which this template cannot supply."
     for node, key, in_if in _scalars(workflow.root):
-        if found := _reads_event(node.value, in_if):
+        if (found := _reads_event(node.value, in_if)) and not _SECRET_READ.fullmatch(found):
             return (
                 f"line {node.start_mark.line + 1} reads `{found.rstrip(_KEY_END)}`, which a call from "
                 f"the release sees differently (the release's event, none of its secrets). Gate the publish "
@@ -139,6 +148,17 @@ def _call_changes(workflow: Workflow, publishing: Workflow) -> str:
     return ""
 
 
+# A read of one repository secret: the same under a call that inherits them as on a push.
+_SECRET_READ = re.compile(rf"secrets\s*{_KEY}(?!GITHUB_TOKEN\b)\w+")
+
+
+def _reads_secrets(workflow: Workflow) -> bool:
+    return any(
+        (found := _reads_event(node.value, in_if)) and _SECRET_READ.fullmatch(found)
+        for node, _, in_if in _scalars(workflow.root)
+    )
+
+
 def _requires_something(node: yaml.Node) -> bool:
     for section in ("inputs", "secrets"):
         found = get(node, section)
@@ -151,22 +171,32 @@ def _requires_something(node: yaml.Node) -> bool:
 
 
 def _scalars(
-    node: yaml.Node | None, key: str = "", in_if: bool = False, top: bool = True
+    node: yaml.Node | None,
+    key: str = "",
+    in_if: bool = False,
+    top: bool = True,
+    seen: set[tuple[int, str, bool]] | None = None,
 ) -> Iterator[tuple[yaml.ScalarNode, str, bool]]:
     """Every scalar outside the triggers and the concurrency groups, with the key it sits under
-    (for a `permissions:` scalar or mapping value) and whether it is inside an `if:`."""
+    (for a `permissions:` scalar or mapping value) and whether it is inside an `if:`. A node
+    that aliases repeat is read once per place it can mean something different (a chain of
+    aliases that doubles at each level once made this walk, and copier, hang)."""
+    seen = set() if seen is None else seen
+    if node is None or (id(node), key, in_if) in seen:
+        return
+    seen.add((id(node), key, in_if))
     if isinstance(node, yaml.ScalarNode):
         yield node, key, in_if
     elif isinstance(node, yaml.SequenceNode):
         for child in node.value:
-            yield from _scalars(child, key, in_if, False)
+            yield from _scalars(child, key, in_if, False, seen)
     elif isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             name = scalar(k)
             if (top and name == "on") or name == "concurrency":
                 continue
             inner = "permissions" if key == "permissions" or name == "permissions" else ""
-            yield from _scalars(v, inner, in_if or name == "if", False)
+            yield from _scalars(v, inner, in_if or name == "if", False, seen)
 
 
 def _has_concurrency(workflow: Workflow) -> bool:
@@ -203,7 +233,9 @@ def _with_workflow_call(workflow: Workflow) -> str | None:
     found = get(workflow.root, "on")
     if found is None:
         return None
-    _key, node = found
+    key, node = found
+    if node.start_mark.line < key.start_mark.line:
+        return None  # `on: *alias`: the triggers lie elsewhere in the file, maybe shared
     lines = workflow.text.splitlines(keepends=True)
     if isinstance(node, yaml.MappingNode) and get(node, "workflow_call"):
         return workflow.text
@@ -227,7 +259,13 @@ def _with_workflow_call(workflow: Workflow) -> str | None:
         lines[node.start_mark.line] = f"{line[:close].rstrip()}, workflow_call{line[close:]}"
     elif node.value:
         first = node.value[0] if isinstance(node, yaml.SequenceNode) else node.value[0][0]
+        last = node.value[-1] if isinstance(node, yaml.SequenceNode) else node.value[-1][1]
+        merges = isinstance(node, yaml.MappingNode) and any(scalar(k) == "<<" for k, _ in node.value)
+        if last.start_mark.line < first.start_mark.line or merges:
+            return None  # an alias or a merge key: its node lies elsewhere in the file
         at = end_line(node)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"  # a file that ends without a line end: the new line goes after it
         pad = " " * first.start_mark.column
         if isinstance(node, yaml.SequenceNode):
             dash = lines[first.start_mark.line]

@@ -96,11 +96,12 @@ def publish_job_lines(
     url: str,
     target: str,
     inputs: dict[str, str],
-    builders: list[str],
+    artifacts: list[str],
     uses: Callable[[str], str],
 ) -> list[str]:
+    """The publish job's lines. ``artifacts``: the artifact name of each job that built (one
+    with `${{ strategy.job-index }}` is one per matrix leg, downloaded by its prefix)."""
     body, step = indent + "  ", indent + "    "
-    pattern = f"python-distributions-{builders[0]}*" if len(builders) == 1 else "python-distributions-*"
     lines = [
         "",
         f"{indent}{job_id}:",
@@ -118,12 +119,18 @@ def publish_job_lines(
         f"{body}permissions:",
         f"{body}  id-token: write  # Trusted Publishing: only this job may request an upload token",
         f"{body}steps:",
-        f"{step}- name: Download the distributions",
-        f"{step}  uses: {uses('actions/download-artifact')}",
-        f"{step}  with:",
-        f"{step}    pattern: {pattern}",
-        f"{step}    path: dist/",
-        f"{step}    merge-multiple: true",
+    ]
+    for name in artifacts:
+        legs = "${{" in name
+        lines += [
+            f"{step}- name: Download the distributions",
+            f"{step}  uses: {uses('actions/download-artifact')}",
+            f"{step}  with:",
+            f"{step}    {'pattern' if legs else 'name'}: {name.split('${{')[0] + '*' if legs else name}",
+            f"{step}    path: dist/",
+            *([f"{step}    merge-multiple: true"] if legs else []),
+        ]
+    lines += [
         f"{step}- name: Publish to {'TestPyPI' if target else 'PyPI'}",
         f"{step}  uses: {uses(PUBLISH_ACTION)}",
     ]

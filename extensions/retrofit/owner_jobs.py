@@ -7,6 +7,7 @@ changed in the ``Plan``; upgrade.py places the new publish jobs after them.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
 
 import yaml
@@ -30,7 +31,7 @@ from .workflows import (
     span,
 )
 
-_TOKEN_ENV = {
+TOKEN_ENV = {
     "TWINE_USERNAME",
     "TWINE_PASSWORD",
     "TWINE_TOKEN",
@@ -47,7 +48,7 @@ _TOKEN_ENV = {
     "PDM_PUBLISH_USERNAME",
 }
 # A shell line that hands a token to a tool's configuration rather than to the upload.
-_TOKEN_CONFIG = re.compile(r"^\s*poetry\s+config\s+(?:pypi-token\.\S+|http-basic\.\S+)\s")
+TOKEN_CONFIG = re.compile(r"^\s*poetry\s+config\s+(?:pypi-token\.\S+|http-basic\.\S+)\s")
 # Shell keywords that make an upload conditional inside a run: block.
 _SHELL_FLOW = re.compile(r"^\s*(?:if|then|else|elif|fi|for|while|until|do|done|case|esac)\b")
 # The action's inputs that keep their meaning in the new publish job.
@@ -85,15 +86,67 @@ def _upload_target(workflow: Workflow, step: Step, line_no: int, command: str) -
     )
 
 
-def _dist_folder(command: str) -> str:
-    """The folder an upload command reads: twine's file arguments, else dist/."""
-    if re.search(r"\btwine\s+upload\b", command):
-        args = [a for a in command.split("upload", 1)[1].split() if not a.startswith("-")]
-        for arg in args:
-            folder = arg.strip("'\"").rsplit("/", 1)[0] if "/" in arg else ""
-            if folder and "$" not in folder:
-                return folder + "/"
-    return "dist/"
+# twine upload's options that take a value: never a file to upload.
+_TWINE_VALUE_OPTIONS = {
+    "-r",
+    "--repository",
+    "--repository-url",
+    "-u",
+    "--username",
+    "-p",
+    "--password",
+    "-c",
+    "--comment",
+    "-i",
+    "--identity",
+    "--sign-with",
+    "--config-file",
+    "--cert",
+    "--client-cert",
+}
+
+
+def dist_folders(command: str) -> list[str]:
+    """The folders an upload command reads, parsed as the shell does: twine's file arguments
+    (an option's value is never one), else dist/. A GitHub expression stays as written (the
+    artifact step evaluates it the same way: `dist-${{ matrix.os }}/`). Empty when the line
+    cannot be parsed or a folder is named by a shell variable, which only the shell knows."""
+    if not re.search(r"\btwine\s+upload\b", command):
+        return ["dist/"]
+    expressions: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        expressions.append(match.group(0))
+        return f"\x00{len(expressions) - 1}\x00"
+
+    held = re.sub(r"\$\{\{.*?\}\}", hold, command.split("upload", 1)[1])
+    try:
+        words = shlex.split(held)
+    except ValueError:
+        return []
+    files, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in _TWINE_VALUE_OPTIONS:
+            skip = True
+        elif not word.startswith("-"):
+            files.append(re.sub(r"\x00(\d+)\x00", lambda m: expressions[int(m.group(1))], word))
+    if any("$" in re.sub(r"\$\{\{.*?\}\}", "", f) for f in files):
+        return []
+    folders = [f.rsplit("/", 1)[0] + "/" if "/" in f else "./" for f in files]
+    return list(dict.fromkeys(folders)) or ["dist/"]
+
+
+def target_of(workflow: Workflow, step: Step) -> str:
+    """Where the publish action's ``step`` uploads: "" for PyPI, else TestPyPI's URL."""
+    return _upload_target(workflow, step, step.line, "")
+
+
+def packages_dir(step: Step) -> str:
+    """The folder the publish action's ``step`` uploads (its `packages-dir`, dist/ by default)."""
+    found = get(step.get("with"), "packages-dir") or get(step.get("with"), "packages_dir")
+    return scalar(found[1]).rstrip("/") + "/" if found else "dist/"
 
 
 def _working_directory(job: Job, step: Step) -> str:
@@ -123,11 +176,17 @@ def _artifact_step(
     return lines
 
 
-def _artifact_name(job: Job) -> str:
-    base = f"python-distributions-{job.id}"
+# Artifact names hold the job's id after a dot, which no job id can hold: the publish job's
+# download of one job's artifacts can match no other job's (`build.*` is not `build-dev`).
+ARTIFACT_PREFIX = "python-distributions."
+
+
+def artifact_name(job: Job) -> str:
+    """The artifact a job that built keeps its distributions in (one per matrix leg)."""
+    base = ARTIFACT_PREFIX + job.id
     strategy = job.get("strategy")
     if strategy is not None and get(strategy, "matrix"):
-        return base + "-${{ strategy.job-index }}"  # one artifact per matrix leg
+        return base + ".${{ strategy.job-index }}"
     return base
 
 
@@ -149,8 +208,8 @@ def plan_upload_step(workflow: Workflow, job: Job, step: Step, edits: Edits, res
                 name = scalar(key)
                 if name in ("password", "user", "username"):
                     result.secrets += SECRET.findall(scalar(value))
-                elif name in _KEPT_INPUTS:
-                    inputs[name] = scalar(value)
+                elif name.replace("_", "-") in _KEPT_INPUTS:  # the action reads both spellings
+                    inputs[name.replace("_", "-")] = scalar(value)
                 elif name in ("packages-dir", "packages_dir"):
                     packages = scalar(value).rstrip("/") + "/"
         target = _upload_target(workflow, step, step.line, "")
@@ -179,7 +238,7 @@ def plan_upload_step(workflow: Workflow, job: Job, step: Step, edits: Edits, res
                 "template will not guess which branch to keep. Move the upload to a line of its own outside "
                 "it, commit, and run copier again."
             )
-        before, upload = _split_upload(command)
+        before, upload = split_upload(command)
         if upload is None:
             raise RetrofitRefusal(
                 f"{workflow.where(index + 1)}: the upload is part of a longer shell command (a pipe, ||, or a "
@@ -187,18 +246,32 @@ def plan_upload_step(workflow: Workflow, job: Job, step: Step, edits: Edits, res
                 "line of its own, commit, and run copier again."
             )
         target = _upload_target(workflow, step, index + 1, upload) or target
-        dist = _working_directory(job, step) + _dist_folder(upload)
+        folders = dist_folders(upload)
+        if len(folders) != 1 or folders == ["./"]:
+            raise RetrofitRefusal(
+                f"{workflow.where(index + 1)}: the upload reads "
+                + (
+                    f"several folders ({', '.join(folders)})"
+                    if len(folders) > 1
+                    else "files of the working folder itself"
+                    if folders
+                    else "a line the shell could not parse, or a folder a shell variable names"
+                )
+                + " in one command; the publish job takes the distributions from one folder. Build into one "
+                "folder (for example dist/), upload `dist/*`, commit, and run copier again."
+            )
+        dist = _working_directory(job, step) + folders[0]
         if "--skip-existing" in upload:
             inputs["skip-existing"] = "true"
         result.secrets += SECRET.findall(upload)
-        keep = " && ".join(c for c in (before, _builds_too(upload)) if c)
+        keep = " && ".join(c for c in (before, builds_too(upload)) if c)
         remaining += bool(keep)
         new = lines[index].replace(command if block else run_node.value.strip(), keep).rstrip("\n")
         line_edits.append((index, [new] if keep else []))
     env = step.get("env")
     if isinstance(env, yaml.MappingNode):
         result.secrets += [
-            n for k, v in env.value if scalar(k) in _TOKEN_ENV for n in SECRET.findall(scalar(v))
+            n for k, v in env.value if scalar(k) in TOKEN_ENV for n in SECRET.findall(scalar(v))
         ]
     if not remaining:
         edits.replace(start, end, [])  # nothing else in the step: it goes, the artifact step takes its place
@@ -297,7 +370,7 @@ def _pin_publish_action(
     result.changes.append(f"{workflow.where(step.line)}: {old.split('#')[0].strip()} -> {pinned}")
 
 
-def _split_upload(command: str) -> tuple[str, str | None]:
+def split_upload(command: str) -> tuple[str, str | None]:
     """(what runs before the upload, the upload) of one shell line, cut at the last `&&` or
     `;`; (line, None) when the upload is not the line's last command or a pipe is involved."""
     command = command.rstrip().removesuffix(";").rstrip()
@@ -311,7 +384,7 @@ def _split_upload(command: str) -> tuple[str, str | None]:
     return before, upload
 
 
-def _builds_too(command: str) -> str:
+def builds_too(command: str) -> str:
     """The build a publishing command also did, to keep when its upload is replaced."""
     if re.search(r"poetry\s+publish\b.*--build\b", command):
         return "poetry build"
@@ -330,35 +403,52 @@ def plan_artifact(
     result: Plan,
     uses: Callable[[str], str],
 ) -> None:
-    """The owner's job keeps what it built as an artifact, where its first upload was."""
+    """The owner's job keeps what it built as an artifact, where its last upload was (what a
+    later step built is kept too), and only where an upload ran."""
     if not uploads:
         return
-    first = min(uploads, key=lambda u: u.line)
-    step = next(s for s in job.steps if s.line == first.line)
+    last = max(uploads, key=lambda u: u.line)
+    step = next(s for s in job.steps if s.line == last.line)
     lines = edits.lines
     start, end = span(step.node, lines)
     dash = (
         lines[start].index("-") if lines[start].lstrip().startswith("-") else step.node.start_mark.column - 2
     )
-    conditions = {u.condition for u in uploads}
-    condition = conditions.pop() if len(conditions) == 1 else ""
-    edits.insert(end, _artifact_step(lines[start][:dash], _artifact_name(job), first.dist, condition, uses))
+    conditions = list(dict.fromkeys(" ".join(u.condition.split()) for u in uploads))
+    if "" in conditions:
+        condition = ""
+    elif len(conditions) == 1:
+        condition = conditions[0]
+    else:
+        condition = " || ".join(f"({c})" for c in conditions)
+    name = artifact_name(job)
+    edits.insert(end, _artifact_step(lines[start][:dash], name, last.dist, condition, uses))
+    result.artifacts[job.id] = name
     result.changes.append(
-        f"{workflow.where(step.line)}: job {job.id} keeps {first.dist} as the artifact {_artifact_name(job)}"
+        f"{workflow.where(step.line)}: job {job.id} keeps {last.dist} as the artifact {name}"
     )
 
 
 def plan_token_lines(workflow: Workflow, job: Job, edits: Edits, result: Plan) -> None:
-    """`poetry config pypi-token.pypi ...`: a token handed to a tool's configuration goes too."""
+    """`poetry config pypi-token.pypi ...`: a token handed to a tool's configuration goes too
+    (the whole step where it did nothing else: a step without its `run:` is not a step)."""
     for step in job.steps:
         run_node = step.get("run")
         if run_node is None:
+            continue
+        commands = [
+            c.strip() for c in scalar(run_node).splitlines() if c.strip() and not c.strip().startswith("#")
+        ]
+        if commands and all(TOKEN_CONFIG.match(c) for c in commands):
+            result.secrets += SECRET.findall(scalar(run_node))
+            edits.replace(*span(step.node, edits.lines), [])
+            result.changes.append(f"{workflow.where(step.line)}: removed the step that configured the token")
             continue
         r_start, r_end = span(run_node, edits.lines)
         for index in range(r_start, r_end):
             line = edits.lines[index]
             command = line.split("run:", 1)[1] if index == r_start and "run:" in line else line
-            if _TOKEN_CONFIG.match(command):
+            if TOKEN_CONFIG.match(command):
                 result.secrets += SECRET.findall(command)
                 edits.replace(index, index + 1, [])
                 result.changes.append(f"{workflow.where(index + 1)}: removed the token configuration")
@@ -370,7 +460,7 @@ def remove_token_keys(
     if not isinstance(env, yaml.MappingNode) or not isinstance(parent, yaml.MappingNode):
         return
     lines = edits.lines
-    tokens = [(k, v) for k, v in env.value if scalar(k) in _TOKEN_ENV]
+    tokens = [(k, v) for k, v in env.value if scalar(k) in TOKEN_ENV]
     if not tokens:
         return
     for _, v in tokens:

@@ -30,6 +30,10 @@ class Plan:
     # Other workflows written with it: (path, new text, line end). A tests workflow that the
     # publishing one now calls gains `workflow_call` among its triggers.
     others: list[tuple[Path, str, str]] = field(default_factory=list)
+    # What verify.py checks the text against: the jobs the plan adds (publish jobs and calls of
+    # a tests workflow), and the artifact each job that built and uploaded now keeps instead.
+    added_jobs: list[str] = field(default_factory=list)
+    artifacts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -26,19 +26,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import called_tests, new_jobs
+from . import called_tests, new_jobs, recognise
 from .owner_jobs import (
     expression,
     grant_in_place,
+    packages_dir,
     plan_artifact,
     plan_token_lines,
     plan_upload_step,
     publishes_only,
     remove_token_keys,
     strip_password,
+    target_of,
 )
 from .plan import Edits, Plan, Upload
 from .plan import indent as line_indent
+from .verify import needs_read, verify
 from .workflows import (
     PUBLISH_ACTION,
     TESTPYPI_UPLOAD_URL,
@@ -50,6 +53,7 @@ from .workflows import (
     has_id_token,
     is_trusted,
     publishing_workflows,
+    scalar,
     span,
     workflow_files,
     writable_error,
@@ -65,6 +69,7 @@ def plan(workflow: Workflow, *, environment: str, project_name: str, uses: Calla
         return result
     edits = Edits(workflow.text)
     uploads: list[Upload] = []
+    in_place: list[tuple[int, str]] = []  # (line, folder) of each upload of a job that only publishes
     comment = ""  # on the owner's environment line, which moves to the publish job
     for job in workflow.publishing_jobs():
         if publishes_only(job):
@@ -72,7 +77,15 @@ def plan(workflow: Workflow, *, environment: str, project_name: str, uses: Calla
             # an earlier retrofit made it): it becomes the Trusted Publishing job in place.
             for step in job.upload_steps():
                 strip_password(workflow, step, edits, result, uses)
+                if target_of(workflow, step) == "":
+                    in_place.append((step.line, packages_dir(step)))
             grant_in_place(workflow, job, edits, result, environment, project_name)
+            if not new_jobs.tested(workflow.jobs(), job):
+                result.notes.append(
+                    f"No tests gate {job.id}: neither it nor a job it needs runs tests, so nothing stops a "
+                    "release whose tests fail. Add the test job to this workflow and list it under the job's "
+                    "needs."
+                )
             continue
         job_uploads = [plan_upload_step(workflow, job, step, edits, result) for step in job.upload_steps()]
         job_folders = {u.dist for u in job_uploads}
@@ -86,19 +99,46 @@ def plan(workflow: Workflow, *, environment: str, project_name: str, uses: Calla
         plan_token_lines(workflow, job, edits, result)
         remove_token_keys(job.get("env"), job.node, workflow, edits, result)
         comment = _move_environment(workflow, job, edits, result) or comment
-    folders = sorted({u.dist for u in uploads if u.target == ""})
-    if len(folders) > 1:
-        raise RetrofitRefusal(
-            f"{workflow.where(1)}: it uploads to PyPI from several folders ({', '.join(folders)}): each is "
-            "its own PyPI project, with its own trusted publisher, which this template cannot name for you. "
-            "Retrofit this workflow by hand (see the README), or give each project its own workflow."
-        )
+    _one_project(workflow, [*uploads, *in_place])
     remove_token_keys(get_root(workflow, "env"), workflow.root, workflow, edits, result)
     _plan_publish_jobs(workflow, uploads, edits, result, environment, project_name, uses, comment)
     result.text = edits.apply()
     result.secrets = sorted(set(result.secrets))
     _check_result(workflow, result)
+    verify(workflow, result)
     return result
+
+
+def _package_root(folder: str) -> str:
+    """The package a distributions folder belongs to: its parent (`packages/core/` for
+    `packages/core/dist/`); a top-level folder (dist/, wheelhouse/) belongs to the top."""
+    parts = folder.strip("/").split("/")
+    return "/".join(parts[:-1]) + "/" if len(parts) > 1 else "./"
+
+
+def _one_project(workflow: Workflow, uploads: list[Upload | tuple[int, str]]) -> None:
+    """Projects are counted from what the PyPI uploads read, not from folders: one package's
+    sdist and wheels from several jobs or folders (dist/, wheelhouse/) are one project; uploads
+    of two packages' folders are two projects, each needing a trusted publisher of its own."""
+    roots: dict[str, list[int]] = {}
+    for upload in uploads:
+        if isinstance(upload, Upload):
+            if upload.target:
+                continue
+            line, folder = upload.line, upload.dist
+        else:
+            line, folder = upload
+        roots.setdefault(_package_root(folder), []).append(line)
+    if len(roots) > 1:
+        found = "; ".join(
+            f"{root} (line {', '.join(map(str, sorted(lines)))})" for root, lines in sorted(roots.items())
+        )
+        raise RetrofitRefusal(
+            f"{workflow.where(min(min(lines) for lines in roots.values()))}: it uploads {len(roots)} packages to "
+            f"PyPI ({found}); each is its own PyPI project and needs a trusted publisher of its own, which one "
+            "retrofit cannot set up. Nothing was changed, so every release works as before; retrofit each "
+            "project by hand (documentation: Existing project)."
+        )
 
 
 def _move_environment(workflow: Workflow, job: Job, edits: Edits, result: Plan) -> str:
@@ -153,6 +193,7 @@ def _plan_publish_jobs(
         condition = ungated.pop() if len(ungated) == 1 else ""
         for call in called.calls:
             new += called_tests.call_job_lines(indent, call, condition)
+            result.added_jobs.append(call.job_id)
             result.others.append((call.path, call.text, call.newline))
             if call.text != Workflow(call.path).text:
                 result.changes.append(
@@ -185,6 +226,8 @@ def _plan_publish_jobs(
                 needs.append(ids[TESTPYPI_UPLOAD_URL])
         conditions = list(dict.fromkeys(_job_condition(workflow, u) for u in group))
         condition = conditions[0] if len(conditions) == 1 else " || ".join(f"({c})" for c in conditions if c)
+        # A condition lifted from a job reads `needs.X` of that job's needs: the publish job needs X too.
+        needs += [n for n in needs_read(condition) if n not in needs]
         inputs = {k: v for u in group for k, v in u.inputs.items()}
         env_name = environment if not target else "testpypi"
         site = "https://test.pypi.org" if target else "https://pypi.org"
@@ -197,9 +240,10 @@ def _plan_publish_jobs(
             f"{site}/project/{project_name}/",
             target,
             inputs,
-            builders,
+            [result.artifacts[b] for b in builders],
             uses,
         )
+        result.added_jobs.append(job_id)
         result.changes.append(
             f"{workflow.where(at + 1)}: added job {job_id}: it alone may request an OIDC token, in environment "
             f"{env_name}, and uploads what {', '.join(builders)} built"
@@ -224,8 +268,12 @@ def _tested_elsewhere(workflow: Workflow) -> list[Workflow]:
         files = workflow_files(root)
     except RetrofitRefusal:
         return []
+    # A workflow that a job here already calls gates this one through that job: not called twice.
+    called = {
+        scalar(job.get("uses")).split("@")[0].removeprefix("./.github/workflows/") for job in workflow.jobs()
+    }
     for path in files:
-        if path.name == workflow.path.name:
+        if path.name == workflow.path.name or path.name in called:
             continue
         try:
             other = Workflow(path)
@@ -290,12 +338,16 @@ def _obstacle(root: Path, workflows: list[Workflow]) -> str:
         if reason := writable_error(workflow.path):
             return reason
     if len(workflows) > 1:
-        names = ", ".join(f".github/workflows/{w.path.name}" for w in workflows)
+        uploads = ", ".join(workflow.where(_first_upload_line(workflow)) for workflow in workflows)
         return (
-            f"Two workflows publish to PyPI ({names}); PyPI trusts one workflow file per publisher. "
-            "Keep one (delete or stop the other from uploading), commit, and run copier again."
+            f"Two workflows publish to PyPI (uploads at {uploads}), and PyPI trusts one workflow file per "
+            "publisher. If they publish one project, move its uploads into one of these workflows; if they "
+            "publish different projects, each needs a trusted publisher of its own: retrofit them by hand "
+            "(documentation: Existing project). Then commit, and run copier again."
         )
     for workflow in map(Workflow, workflow_files(root)):
+        if reason := recognise.obstacle(workflow):
+            return reason
         if not workflow.publishing_jobs() and (line := workflow.mentions_pypi_token()):
             return (
                 f"{workflow.where(line)} hands a PyPI token to a step this template cannot read "
@@ -303,6 +355,10 @@ def _obstacle(root: Path, workflows: list[Workflow]) -> str:
                 f"{PUBLISH_ACTION}, commit, and run copier again; or retrofit by hand (see README)."
             )
     return ""
+
+
+def _first_upload_line(workflow: Workflow) -> int:
+    return min((step.line for job in workflow.publishing_jobs() for step in job.upload_steps()), default=1)
 
 
 # Answers a plan is made with before they are known (at the retrofit question): what the owner

@@ -32,6 +32,26 @@ _TESTS = re.compile(
 )
 
 
+# A step that runs a script of the repository, or a make target.
+_SCRIPT = re.compile(r"^(?:(?:ba|z)?sh\s+|\./)([\w./-]+)")
+_MAKE = re.compile(r"^make\s+(?:-\S+\s+)*([A-Za-z_][\w.-]*)")
+MAX_SCRIPT_BYTES = 200_000
+
+
+def _repository_text(root: Path, name: str) -> str:
+    """The text of a regular file of the repository ("" for anything else: a link, a folder,
+    a path out of it, a large or unreadable file)."""
+    path = root / name
+    try:
+        if path.is_symlink() or not path.resolve().is_relative_to(root.resolve()) or not path.is_file():
+            return ""
+        if path.stat().st_size > MAX_SCRIPT_BYTES:
+            return ""
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 class RetrofitRefusal(Exception):
     """The workflow cannot be upgraded safely; nothing was changed."""
 
@@ -142,6 +162,9 @@ class Job:
     id: str
     key: yaml.ScalarNode
     node: yaml.MappingNode
+    # The workflows folder it was read from: a job that calls a workflow of this repository
+    # runs what that workflow runs.
+    folder: Path | None = None
 
     def get(self, key: str) -> yaml.Node | None:
         found = get(self.node, key)
@@ -159,12 +182,47 @@ class Job:
             s for s in self.steps if s.uses.startswith(PUBLISH_ACTION + "@") or UPLOAD_ANYWHERE.search(s.run)
         ]
 
-    def runs_tests(self) -> bool:
+    def runs_tests(self, depth: int = 0) -> bool:
         """A step runs tests: a test command, or a build that tests what it builds
-        (cibuildwheel's CIBW_TEST_COMMAND, set on the step or the job)."""
+        (cibuildwheel's CIBW_TEST_COMMAND, set on the step or the job); or the job calls a
+        workflow of this repository that runs tests."""
         env = [self.get("env"), *(s.get("env") for s in self.steps)]
         tested_build = any(get(e, "CIBW_TEST_COMMAND") for e in env if isinstance(e, yaml.MappingNode))
-        return tested_build or any(_TESTS.search(s.run) for s in self.steps)
+        return (
+            tested_build
+            or any(_TESTS.search(s.run) or self._script_tests(s.run) for s in self.steps)
+            or self._calls_tests(depth)
+        )
+
+    def _script_tests(self, run: str) -> bool:
+        """The step runs a script or a make target of the repository whose text runs tests
+        (`bash scripts/test.sh`, `./ci/check`, `make check`)."""
+        if self.folder is None or not run:
+            return False
+        root = self.folder.parents[1]
+        for command in (line.strip() for line in run.splitlines()):
+            if script := _SCRIPT.match(command):
+                if _TESTS.search(_repository_text(root, script.group(1))):
+                    return True
+            elif target := _MAKE.match(command):
+                recipe = re.search(
+                    rf"^{re.escape(target.group(1))}\s*:[^\n]*\n((?:\t[^\n]*\n?)*)",
+                    _repository_text(root, "Makefile"),
+                    re.MULTILINE,
+                )
+                if recipe and _TESTS.search(recipe.group(1)):
+                    return True
+        return False
+
+    def _calls_tests(self, depth: int) -> bool:
+        called = scalar(self.get("uses")).split("@")[0]
+        if self.folder is None or not called.startswith("./.github/workflows/") or depth > 3:
+            return False
+        try:
+            workflow = Workflow(self.folder / called.removeprefix("./.github/workflows/"))
+        except (RetrofitRefusal, OSError):
+            return False
+        return any(job.runs_tests(depth + 1) for job in workflow.jobs())
 
     def needs(self) -> list[str]:
         node = self.get("needs")
@@ -175,6 +233,18 @@ class Job:
         return []
 
 
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML node tree of a workflow. A tab where PyYAML wants a space (`key:\tvalue`),
+    which GitHub reads, is read as that space: each character keeps its line and column, so
+    that the edits, made on the text itself, land where they should."""
+    try:
+        return yaml.compose(text)
+    except yaml.YAMLError as error:
+        if "\t" not in str(error) and "\\t" not in str(error):
+            raise
+        return yaml.compose(text.replace("\t", " "))
+
+
 class Workflow:
     def __init__(self, path: Path, text: str | None = None) -> None:
         self.path = path
@@ -183,7 +253,7 @@ class Workflow:
             text, self.newline = read_workflow(path)
         self.text = text.replace("\r\n", "\n")
         try:
-            self.root = yaml.compose(self.text)
+            self.root = _compose(self.text)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             raise RetrofitRefusal(
@@ -202,7 +272,9 @@ class Workflow:
         found = get(self.root, "jobs")
         if not found or not isinstance(found[1], yaml.MappingNode):
             return []
-        return [Job(k.value, k, v) for k, v in found[1].value if isinstance(v, yaml.MappingNode)]
+        return [
+            Job(k.value, k, v, self.path.parent) for k, v in found[1].value if isinstance(v, yaml.MappingNode)
+        ]
 
     def triggers(self) -> set[str]:
         """The events the workflow runs on; a push of tags only is "push-tags"."""

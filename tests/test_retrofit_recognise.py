@@ -1,0 +1,141 @@
+"""Recognise every step that could publish, or refuse (extensions/retrofit/recognise.py).
+
+Small workflows modelled on real token-publishing projects whose upload the retrofit once
+took for "no upload" (and then added a second publisher beside the real one). Each is
+refused with its own one-line reason naming file and line; a credential's known other uses
+are kept. The last test runs copier on such a project: refused, nothing written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extensions.retrofit.recognise import obstacle
+from extensions.retrofit.workflows import Workflow
+from helpers import commit_all, existing_project, refused, snapshot
+
+TAGS = 'on:\n  push:\n    tags: ["v*"]\n'
+
+
+def job(steps: str, head: str = TAGS, env: str = "") -> str:
+    return f"{head}{env}jobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n{steps}"
+
+
+def reason(text: str) -> str:
+    return obstacle(Workflow(Path("/nonexistent-project/.github/workflows/release.yml"), text))
+
+
+# One workflow per obstacle: (text, what its refusal must say).
+REFUSED = {
+    "maturin upload": (
+        job(
+            "      - run: maturin upload --skip-existing target/wheels/*\n        env:\n          MATURIN_PASSWORD: ${{ secrets.PYPI }}\n"
+        ),
+        ":9: `maturin upload`/`maturin publish` uploads to PyPI in a way this template does not convert",
+    ),
+    "maturin-action upload": (
+        job(
+            "      - uses: PyO3/maturin-action@v1\n        with:\n          command: upload\n          args: --non-interactive *.whl\n"
+        ),
+        ":9: PyO3/maturin-action with `command: upload`",
+    ),
+    "setup.py upload": (job("      - run: python setup.py sdist upload\n"), ":9: `setup.py upload`"),
+    "a release tool": (
+        job(
+            "      - uses: relekang/python-semantic-release@v7\n        with:\n          pypi_token: ${{ secrets.PYPI_TOKEN }}\n"
+        ),
+        ":9: relekang/python-semantic-release is given secrets.PYPI_TOKEN and can upload to PyPI by itself",
+    ),
+    "a script given a PyPI token": (
+        job(
+            "      - run: ./scripts/release.sh\n        env:\n          FLIT_PASSWORD: ${{ secrets.RELEASE_TOKEN }}\n"
+        ),
+        ":9: `./scripts/release.sh` is handed a PyPI credential (FLIT_PASSWORD)",
+    ),
+    "a token under another name in a job that builds": (
+        job(
+            "      - run: python -m build\n      - run: make release\n        env:\n          TOKEN: ${{ secrets.RELEASE_TOKEN }}\n"
+        ),
+        ":10: `make release` is handed secrets.RELEASE_TOKEN in job release, which has the distributions",
+    ),
+    "a PyPI token in the job's env, read by no known upload": (
+        job("      - run: nox -s release\n", env="").replace(
+            "    runs-on: ubuntu-latest\n",
+            "    runs-on: ubuntu-latest\n    env:\n      TWINE_PASSWORD: ${{ secrets.PYPI }}\n",
+        ),
+        ":7: TWINE_PASSWORD is set for every step of job release, and none of them is an upload this template knows",
+    ),
+    "another repository's workflow given secrets": (
+        TAGS
+        + "jobs:\n  release:\n    uses: acme/shared/.github/workflows/pypi.yml@main\n    secrets: inherit\n",
+        ":5: job release calls acme/shared/.github/workflows/pypi.yml@main, another repository's workflow",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_a_step_that_could_publish_and_cannot_be_read_is_refused(case: str) -> None:
+    text, expected = REFUSED[case]
+    assert expected in reason(text)
+
+
+def test_each_obstacle_has_its_own_one_line_reason_with_file_and_line() -> None:
+    messages = {case: reason(text) for case, (text, _) in REFUSED.items()}
+    for message in messages.values():
+        assert message.startswith(".github/workflows/release.yml:") and "\n" not in message
+    # One reason per obstacle: no two share their first clause.
+    assert len({m.split(":", 2)[2].split(".")[0] for m in messages.values()}) == len(messages)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A coverage token in the job that tests, a deploy key where nothing is built.
+        job(
+            "      - run: pytest\n      - uses: codecov/codecov-action@v5\n        with:\n          token: ${{ secrets.CODECOV_TOKEN }}\n"
+        ),
+        job("      - run: mkdocs gh-deploy\n        env:\n          DEPLOY_KEY: ${{ secrets.DOCS_KEY }}\n"),
+        # GitHub's own CLI with a personal token, and a registry login, beside a build.
+        job(
+            "      - run: python -m build\n      - run: gh release create v1 dist/*\n        env:\n          GH_TOKEN: ${{ secrets.RELEASE_PAT }}\n"
+        ),
+        job(
+            "      - run: python -m build\n      - uses: docker/login-action@v3\n        with:\n          password: ${{ secrets.DOCKER_PASSWORD }}\n"
+        ),
+        # A known upload with its token: the plan converts it.
+        job(
+            "      - run: python -m build\n      - run: twine upload dist/*\n        env:\n          TWINE_PASSWORD: ${{ secrets.ANY_NAME }}\n"
+        ),
+        # Pull requests only: it cannot release.
+        job(
+            "      - run: ./scripts/release.sh\n        env:\n          TWINE_PASSWORD: ${{ secrets.PYPI }}\n",
+            head="on: pull_request\n",
+        ),
+    ],
+    ids=["codecov", "deploy-key", "gh-cli", "docker-login", "twine", "pull-request-only"],
+)
+def test_known_other_uses_of_a_credential_are_kept(text: str) -> None:
+    assert reason(text) == ""
+
+
+def test_a_maturin_project_is_refused_not_given_a_second_publisher(template: Path, tmp_path: Path) -> None:
+    """Before: maturin's upload was not seen, so the retrofit added publish.yml beside it and told
+    the owner to delete the secret the real release still needs."""
+    project = existing_project("twine-tag-onefile", tmp_path / "p")
+    workflow = project / ".github/workflows/publish.yml"
+    workflow.write_text(
+        workflow.read_text().replace(
+            "      - run: twine upload dist/*\n", "      - run: maturin upload dist/*\n"
+        )
+    )
+    commit_all(project, "Releases with maturin")
+    before = snapshot(project)
+    message = refused(template, project)
+    assert (
+        "`maturin upload`/`maturin publish` uploads to PyPI in a way this template does not convert"
+        in message
+    )
+    assert ".github/workflows/publish.yml:" in message
+    assert snapshot(project) == before
