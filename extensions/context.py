@@ -137,6 +137,7 @@ class Filters(Extension):
                 "retrofit_error": destination.retrofit_error,
                 "retrofit_report": destination.retrofit_report,
                 "workflow_triggers": destination.workflow_triggers,
+                "release_refs": destination.release_refs,
                 "publish_workflow_default": destination.publish_workflow_default,
                 "git_changes": destination.git_changes,
                 "tests_call": destination.tests_call,

@@ -90,6 +90,13 @@ def retrofit_is_unchanged(conf: Any) -> bool:
     return questions.retrofit_is_unchanged(conf)
 
 
+def release_refs(root: str | Path, name: str) -> dict[str, str]:
+    """An upgraded project's own release: which refs its environment allows, how to release."""
+    from .retrofit import questions
+
+    return questions.release_refs(root, name)
+
+
 def publish_workflow_default(root: str | Path) -> str:
     if not is_existing_project(root):
         return PUBLISH_WORKFLOW

@@ -31,6 +31,7 @@ from helpers import (
     load_yaml,
     make_template_repo,
     make_venv,
+    refused,
     retrofit,
     run,
     snapshot,
@@ -276,7 +277,7 @@ def test_the_owners_build_still_makes_what_the_publish_job_downloads(
         artifacts = [
             s
             for s in steps_using(job, "actions/upload-artifact")
-            if "python-distributions-" in s["with"]["name"]
+            if s["with"]["name"].startswith("python-distributions.")
         ]
         if not artifacts:
             continue
@@ -504,3 +505,87 @@ def test_update_after_retrofit_upgrades_a_token_that_came_back(tmp_path: Path) -
     assert (project / "pyproject.toml").read_bytes() == (
         FIXTURES / "twine-tag-onefile/pyproject.toml"
     ).read_bytes()
+
+
+def test_the_publisher_is_the_repository_origin_names_not_the_metadata(
+    template: Path, tmp_path: Path
+) -> None:
+    """The metadata's URL names a parent organisation's repository; the workflow runs in the
+    repository `origin` names, so that is what the pending publisher must say."""
+    project = existing_project("twine-tag-onefile", tmp_path / "p")
+    git(project, "remote", "add", "origin", "git@github.com:widget-works/tagged.git")
+    retrofit(template, project)
+    answers = load_yaml(project / ".copier-answers.yml")
+    assert (answers["github_owner"], answers["github_repo"]) == ("widget-works", "tagged")
+
+
+def test_a_project_whose_metadata_names_no_package_is_asked_for_it(template: Path, tmp_path: Path) -> None:
+    """Once the folder's name stood in silently: a publisher under a guessed name never matches."""
+    project = existing_project("twine-tag-onefile", tmp_path / "acme-tagged")
+    edit(project / "pyproject.toml", 'name = "acme-tagged"\n', 'dynamic = ["name"]\n')
+    commit_all(project, "The name comes from elsewhere")
+    assert "pass -d project_name=" in refused(template, project)
+    retrofit(template, project, "-d", "project_name=acme-tagged")
+    assert load_yaml(project / ".copier-answers.yml")["project_name"] == "acme-tagged"
+
+
+# shape: (what RELEASING.md tells the environment to allow, how the message says to release)
+RELEASE_REFS = {
+    "twine-release-setuppy": (
+        "the tags your releases carry",
+        "https://github.com/acme/acme-legacy/releases/new",
+    ),
+    "twine-tag-onefile": ("the tags it releases (`v*`)", "push a tag matching `v*`"),
+    "action-password-comments": ("the tags your releases carry", "/releases/new"),
+    "poetry": ("the tags it releases (`*`)", "push a tag matching `*`"),
+    "trusted": ("the tags your releases carry", "/releases/new"),
+    "matrix-tag-upload": ("the tags it releases (`v*`)", "push a tag matching `v*`"),
+    "testpypi-then-pypi": ("the tags your releases carry", "/releases/new"),
+    "cibuildwheel-upload-job": ("the tags it releases (`v*`)", "push a tag matching `v*`"),
+    "uv-hatch-just": ("the tags it releases (`v*`)", "push a tag matching `v*`"),
+}
+
+
+def test_releasing_and_the_message_describe_the_workflows_own_trigger(retrofitted: dict[str, Any]) -> None:
+    """Once every project was told to allow only `v*` tags and to draft a GitHub release, which
+    blocks a project whose tags are `2.2.1` or that releases on a pushed tag."""
+    if not retrofitted["upgraded"] and retrofitted["shape"] != "trusted":
+        return
+    restrict, how = RELEASE_REFS[retrofitted["shape"]]
+    releasing = " ".join((retrofitted["project"] / "RELEASING.md").read_text().split())
+    assert f"restrict it to {restrict} under" in releasing
+    line = next(line for line in retrofitted["output"].splitlines() if "Release as before:" in line)
+    assert how in line
+
+
+def test_added_publish_yml_hands_its_secrets_to_tests_that_read_one(template: Path, tmp_path: Path) -> None:
+    """Tests that upload coverage with a token run on a push with the repository's secrets: the
+    call before a release inherits them, zizmor (pedantic) and actionlint find nothing."""
+    project = tmp_path / "covered"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    (project / ".github/workflows/release.yml").unlink()
+    edit(
+        project / ".github/workflows/ci.yml",
+        "      - run: pytest",
+        "      - run: pytest\n      - uses: codecov/codecov-action@v5\n        with:\n"
+        "          token: ${{ secrets.CODECOV_TOKEN }}",
+    )
+    run(["git", "init", "-q", project])
+    commit_all(project, "Coverage with a token")
+    retrofit(template, project)
+    publish = workflow(project, "publish.yml")
+    assert publish["jobs"]["tests"]["secrets"] == "inherit"
+    assert publish["jobs"]["build"]["needs"] == ["tests"]
+    zizmor = run(
+        [
+            tool("zizmor"),
+            "--offline",
+            "--format",
+            "json",
+            "--persona",
+            "pedantic",
+            project / ".github/workflows/publish.yml",
+        ],
+        check=False,
+    )
+    assert json.loads(zizmor.stdout) == []

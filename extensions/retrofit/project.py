@@ -223,13 +223,15 @@ def metadata(root: Path) -> dict[str, str]:
         poetry.get("license") if isinstance(poetry.get("license"), str) else "",
         _license(root, project, cfg, setup),
     )
+    # The repository that runs the workflow is the one PyPI must trust: `origin` first; the
+    # metadata's URLs (which may name a parent organisation's repository) only without one.
     urls = [
+        git_remote(root),
         *(project.get("urls") or {}).values(),
         poetry.get("repository"),
         poetry.get("homepage"),
         cfg.get("url"),
         setup.get("url"),
-        git_remote(root),
     ]
     for url in urls:
         repository = github_repository(url) if isinstance(url, str) else None

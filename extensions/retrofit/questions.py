@@ -16,6 +16,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
+import yaml
 from copier.errors import UserMessageError
 
 from .. import pythons
@@ -106,10 +107,15 @@ def _subfolder_refusal(path: Path) -> str:
         if p.is_file() and ".git" not in p.parts
     )
     where = f" ({', '.join(dict.fromkeys(packages))})" if packages else ""
+    uploads = [
+        w.where(min(step.line for job in w.publishing_jobs() for step in job.upload_steps()))
+        for w in publishing_workflows(path)
+    ]
     return (
-        "This repository publishes to PyPI but holds no pyproject.toml, setup.py or setup.cfg at its top: the package "
-        f"lives in a subfolder{where}. This template retrofits a project whose package is at the top of the "
-        "repository; it will not render a new library over this one. Retrofit the workflow by hand (see the README)."
+        f"{', '.join(uploads)} uploads to PyPI, but this repository holds no pyproject.toml, setup.py or "
+        f"setup.cfg at its top: the package lives in a subfolder{where}. This template retrofits a project "
+        "whose package is at the top of the repository; it will not render a new library over this one. "
+        "Retrofit the workflow by hand (documentation: Existing project)."
     )
 
 
@@ -226,14 +232,16 @@ def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
             f"{path} has uncommitted changes. Commit or stash them first, so that the retrofit's changes "
             "can be reviewed with `git diff` and undone."
         )
+    # Every workflow is accounted for first: one that publishes in a way the retrofit does not
+    # convert is refused for what it is, never taken for "no publishing workflow".
+    if reason := check(path):
+        return reason
     if mode == "add" and (taken := path / ".github" / "workflows" / PUBLISH_WORKFLOW).exists():
         return (
             f".github/workflows/{PUBLISH_WORKFLOW} exists and does not publish to PyPI; the retrofit adds "
             "its publishing workflow under that name (PyPI trusts it by name). Rename yours "
             f"(git mv {taken.relative_to(path)} .github/workflows/OTHER.yml), commit, and run copier again."
         )
-    if reason := check(path):
-        return reason
     if mode == "upgrade":
         return (
             ""
@@ -282,6 +290,55 @@ def workflow_triggers(root: str | Path, name: str) -> str:
     return ", ".join(words) or "its own triggers"
 
 
+def _patterns(on: Any, event: str, key: str) -> list[str]:
+    found = get(on, event)
+    values = get(found[1], key) if found else None
+    node = values[1] if values else None
+    if isinstance(node, yaml.SequenceNode):
+        return [scalar(n) for n in node.value if scalar(n)]
+    return [scalar(node)] if scalar(node) else []
+
+
+def _quoted(patterns: list[str]) -> str:
+    return ", ".join(f"`{p}`" for p in patterns)
+
+
+def release_refs(root: str | Path, name: str) -> dict[str, str]:
+    """How the project's own workflow is started for a release, in words: ``restrict`` (which
+    tags or branches its environment should allow) and ``how`` (what the owner does to release).
+    Read from the workflow's triggers: a project whose tags are `2.2.1` or who releases from a
+    branch is never told to allow only `v*` or to draft a GitHub release."""
+    try:
+        workflow = Workflow(Path(str(root)) / ".github" / "workflows" / name)
+    except (RetrofitRefusal, OSError):
+        return {
+            "restrict": "the tags or branches your releases come from",
+            "how": "the way it started before",
+        }
+    on = get(workflow.root, "on")
+    node = on[1] if on else None
+    tags, branches = _patterns(node, "push", "tags"), _patterns(node, "push", "branches")
+    triggers = workflow.triggers()
+    if "release" in triggers:
+        return {"restrict": "the tags your releases carry", "how": ""}  # "" : a release on GitHub
+    if tags:
+        return {
+            "restrict": f"the tags it releases ({_quoted(tags)})",
+            "how": f"push a tag matching {_quoted(tags)}",
+        }
+    if branches:
+        return {
+            "restrict": f"the branches it releases from ({_quoted(branches)})",
+            "how": f"push to {_quoted(branches)}",
+        }
+    if "workflow_dispatch" in triggers:
+        return {
+            "restrict": "the branch you release from",
+            "how": f"run the workflow {name} from the repository's Actions tab",
+        }
+    return {"restrict": "the tags or branches your releases come from", "how": "the way it started before"}
+
+
 def tests_call(root: str | Path) -> dict[str, Any]:
     """retrofit=add: the tests workflows the added publish.yml calls before a release (name,
     job id, the calling job's permissions), and why any other is not called."""
@@ -289,7 +346,10 @@ def tests_call(root: str | Path) -> dict[str, Any]:
     if not is_existing_project(path):
         return {"calls": [], "reasons": []}
     called = tests_calls(path)
-    calls = [{"name": c.path.name, "job_id": c.job_id, "permissions": c.permissions} for c in called.calls]
+    calls = [
+        {"name": c.path.name, "job_id": c.job_id, "permissions": c.permissions, "inherit": c.inherit}
+        for c in called.calls
+    ]
     return {"calls": calls, "reasons": called.reasons}
 
 
