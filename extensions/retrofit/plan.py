@@ -34,6 +34,8 @@ class Plan:
     # a tests workflow), and the artifact each job that built and uploaded now keeps instead.
     added_jobs: list[str] = field(default_factory=list)
     artifacts: dict[str, str] = field(default_factory=dict)
+    # Jobs added to hold the steps a building job ran after its upload: added job -> that job.
+    moved: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -28,9 +28,12 @@ from pathlib import Path
 
 from . import called_tests, new_jobs, recognise
 from .owner_jobs import (
+    After,
+    after_job_lines,
     expression,
     grant_in_place,
     packages_dir,
+    plan_after_steps,
     plan_artifact,
     plan_token_lines,
     plan_upload_step,
@@ -70,6 +73,7 @@ def plan(workflow: Workflow, *, environment: str, project_name: str, uses: Calla
     edits = Edits(workflow.text)
     uploads: list[Upload] = []
     in_place: list[tuple[int, str]] = []  # (line, folder) of each upload of a job that only publishes
+    afters: list[After] = []  # steps that ran after an upload, which move after the publish job
     comment = ""  # on the owner's environment line, which moves to the publish job
     for job in workflow.publishing_jobs():
         if publishes_only(job):
@@ -96,12 +100,14 @@ def plan(workflow: Workflow, *, environment: str, project_name: str, uses: Calla
             )
         uploads += job_uploads
         plan_artifact(workflow, job, job_uploads, edits, result, uses)
+        if moved := plan_after_steps(workflow, job, job_uploads, edits, result):
+            afters.append(moved)
         plan_token_lines(workflow, job, edits, result)
         remove_token_keys(job.get("env"), job.node, workflow, edits, result)
         comment = _move_environment(workflow, job, edits, result) or comment
     _one_project(workflow, [*uploads, *in_place])
     remove_token_keys(get_root(workflow, "env"), workflow.root, workflow, edits, result)
-    _plan_publish_jobs(workflow, uploads, edits, result, environment, project_name, uses, comment)
+    _plan_publish_jobs(workflow, uploads, edits, result, environment, project_name, uses, comment, afters)
     result.text = edits.apply()
     result.secrets = sorted(set(result.secrets))
     _check_result(workflow, result)
@@ -169,6 +175,7 @@ def _plan_publish_jobs(
     project_name: str,
     uses: Callable[[str], str],
     comment: str = "",
+    afters: list[After] | None = None,
 ) -> None:
     if not uploads:
         return
@@ -257,6 +264,11 @@ def _plan_publish_jobs(
             )
         if target:
             result.testpypi = True
+    for after in afters or []:
+        job_id = f"{after.job.id}-after-release"
+        new += after_job_lines(indent, after, ids[after.target], uses)
+        result.added_jobs.append(job_id)
+        result.moved[job_id] = after.job.id
     edits.insert(at, new)
 
 

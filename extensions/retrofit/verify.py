@@ -115,13 +115,22 @@ def verify(before: Workflow, plan: Plan) -> None:
     if sorted(added) != sorted(plan.added_jobs):
         raise check.fail(f"it adds the jobs {sorted(added)}, not the planned {sorted(plan.added_jobs)}")
     uploaders = [j for j, job in old_jobs.items() if any(_is_upload(s) for s in _steps(job))]
-    publishers = [j for j in added if _steps(new_jobs[j])]
+    publishers = [j for j in added if _steps(new_jobs[j]) and j not in plan.moved]
+    # The steps a building job ran after its upload, now in a job of their own (none elsewhere).
+    moved_steps = {plan.moved[j]: _moved_steps(check, j, new_jobs, plan) for j in plan.moved if j in new_jobs}
     for job_id, job in old_jobs.items():
         if job_id not in uploaders:
             if new_jobs[job_id] != job:
                 raise check.fail(f"job {job_id}, which uploads nothing, changed", job_id)
         elif job_id in plan.artifacts:
-            _check_builder(check, job_id, job, _mapping(new_jobs[job_id]), plan.artifacts[job_id])
+            _check_builder(
+                check,
+                job_id,
+                job,
+                _mapping(new_jobs[job_id]),
+                plan.artifacts[job_id],
+                moved_steps.get(job_id, []),
+            )
         else:
             _check_in_place(check, job_id, job, _mapping(new_jobs[job_id]))
             publishers.append(job_id)
@@ -129,6 +138,11 @@ def verify(before: Workflow, plan: Plan) -> None:
         job = new_jobs[job_id]
         if job_id in publishers:
             _check_publish_job(check, job_id, job)
+        elif job_id in plan.moved:
+            if not set(_needs(job)) & set(publishers) or _id_token(job.get("permissions")):
+                raise check.fail(
+                    f"job {job_id} does not wait for a publish job, or may request a token", job_id
+                )
         elif not str(job.get("uses", "")).startswith("./.github/workflows/") or _id_token(
             job.get("permissions")
         ):
@@ -238,19 +252,48 @@ def _configures_token_only(step: dict[str, Any]) -> bool:
     return bool(lines) and all(TOKEN_CONFIG.match(line) for line in lines)
 
 
+def _moved_steps(check: _Check, job_id: str, jobs: dict[str, Any], plan: Plan) -> list[dict[str, Any]]:
+    """The owner's steps in an added job that holds what ran after an upload: after a checkout
+    (without the token) and the download of the building job's artifact, and nothing else."""
+    steps = _steps(jobs[job_id])
+    if steps and _uses(steps[0]).startswith("actions/checkout@"):
+        if _mapping(steps[0].get("with")) != {"persist-credentials": "false"}:
+            raise check.fail(f"job {job_id} checks out the repository with its token", job_id)
+        steps = steps[1:]
+    artifact = plan.artifacts.get(plan.moved[job_id], "")
+    if not steps or not _uses(steps[0]).startswith(ARTIFACT_DOWNLOAD) or _artifact_name(steps[0]) != artifact:
+        raise check.fail(
+            f"job {job_id} does not start from the distributions of {plan.moved[job_id]}", job_id
+        )
+    return steps[1:]
+
+
 def _check_builder(
-    check: _Check, job_id: str, before: dict[str, Any], after: dict[str, Any], name: str
+    check: _Check,
+    job_id: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    name: str,
+    moved: list[dict[str, Any]],
 ) -> None:
-    """A job that built and uploaded: its uploads became one artifact of what it built."""
+    """A job that built and uploaded: its uploads became one artifact of what it built, and the
+    steps after its last upload (``moved``, as they now are in a job of their own) went there."""
     if _without(before, _EDITED_KEYS) != _without(after, _EDITED_KEYS) or not _token_vars_only(before, after):
         raise check.fail(f"job {job_id} changed beyond its upload", job_id)
     # Its environment moves to the publish job, or stays as it was.
-    moved = after.get("environment") is None or after.get("environment") == before.get("environment")
-    if before.get("permissions") != after.get("permissions") or not moved:
+    environment_ok = after.get("environment") is None or after.get("environment") == before.get("environment")
+    if before.get("permissions") != after.get("permissions") or not environment_ok:
         raise check.fail(f"job {job_id}'s permissions or environment changed", job_id)
     if _id_token(after.get("permissions")):
         raise check.fail(f"job {job_id} runs the project's code and may request an OIDC token", job_id)
     old, new = _steps(before), _steps(after)
+    last_upload = max(i for i, s in enumerate(old) if _is_upload(s))
+    # What ran after the upload still runs after it: in a job that needs the publish job.
+    if old[last_upload + 1 :] != moved:
+        raise check.fail(
+            f"job {job_id}: the steps after its upload did not move, as they were, after it", job_id
+        )
+    old = old[: last_upload + 1]
     kept = [
         i for i, s in enumerate(new) if _uses(s).startswith(ARTIFACT_UPLOAD) and _artifact_name(s) == name
     ]
@@ -259,7 +302,6 @@ def _check_builder(
     artifact, rest = new[kept[0]], [s for i, s in enumerate(new) if i != kept[0]]
     if any(_is_upload(s) for s in rest):
         raise check.fail(f"job {job_id} still uploads", job_id)
-    last_upload = max(i for i, s in enumerate(old) if _is_upload(s))
     at, up_to_last = 0, 0
     for index, step in enumerate(old):
         if at < len(rest) and (rest[at] == step or _run_step_kept(step, rest[at])):
