@@ -14,7 +14,7 @@ import pytest
 
 from extensions.retrofit.recognise import obstacle
 from extensions.retrofit.workflows import Workflow
-from helpers import commit_all, existing_project, refused, snapshot
+from helpers import commit_all, existing_project, refused, run, snapshot
 
 TAGS = 'on:\n  push:\n    tags: ["v*"]\n'
 
@@ -139,3 +139,23 @@ def test_a_maturin_project_is_refused_not_given_a_second_publisher(template: Pat
     )
     assert ".github/workflows/publish.yml:" in message
     assert snapshot(project) == before
+
+
+def test_a_rust_project_that_releases_with_maturin_is_not_taken_for_a_new_library(
+    template: Path, tmp_path: Path
+) -> None:
+    """No pyproject.toml at the top (Cargo.toml), a workflow that uploads with maturin: once
+    taken for an empty folder, and copier offered to write a new README over the project's."""
+    project = tmp_path / "rusty"
+    (project / ".github/workflows").mkdir(parents=True)
+    (project / "Cargo.toml").write_text('[package]\nname = "rusty"\nversion = "0.1.0"\n')
+    (project / "README.md").write_text("# rusty, the owner's README\n")
+    (project / ".github/workflows/release.yml").write_text(
+        job("      - run: maturin publish\n        env:\n          MATURIN_PYPI_TOKEN: ${{ secrets.PYPI }}\n")
+    )
+    run(["git", "init", "-q", project])
+    commit_all(project, "A Rust library for Python")
+    message = refused(template, project)
+    assert ".github/workflows/release.yml:9: `maturin upload`/`maturin publish`" in message
+    assert "will not render a new library over a project that releases" in message
+    assert (project / "README.md").read_text() == "# rusty, the owner's README\n"

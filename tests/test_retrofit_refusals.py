@@ -62,7 +62,7 @@ def test_refuses_two_publishing_workflows(template: Path, tmp_path: Path) -> Non
         pytest.param(
             "        run: |\n          python setup.py sdist bdist_wheel\n          twine upload dist/*\n",
             "        run: ./scripts/publish.sh\n",
-            [".github/workflows/release.yml:29", "cannot read"],
+            [".github/workflows/release.yml:26", "`./scripts/publish.sh` is handed a PyPI credential"],
             id="unreadable-upload",
         ),
     ],

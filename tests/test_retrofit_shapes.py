@@ -6,6 +6,7 @@ everything else, or is refused with a reason that is true, naming the line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -547,3 +548,44 @@ def test_two_packages_published_by_jobs_that_only_publish_are_two_projects() -> 
         )
     )
     assert "uploads 2 packages to PyPI (core/ (line 9); plugins/ (line 16))" in refusal(text)
+
+
+def test_each_refusal_of_the_plan_is_one_line_naming_file_and_line_and_its_own_obstacle() -> None:
+    """The plan's refusals, one per obstacle: each names the file and the line, on one line,
+    and no two open the same way (once five obstacles shared one "a custom script?" sentence)."""
+    upload = "      - run: twine upload dist/*\n"
+    cases = {
+        "shell flow": job_with(
+            "", "      - run: |\n          if true; then\n            twine upload dist/*\n          fi\n"
+        ),
+        "longer command": job_with("", "      - run: twine upload dist/* | tee log\n"),
+        "private index": job_with(
+            "", "      - run: twine upload --repository-url https://pypi.acme.test/ dist/*\n"
+        ),
+        "several folders": job_with(
+            "", "      - run: twine upload dist/*.tar.gz wheelhouse/*.whl\n", head=TAGS
+        ),
+        "event unknown": job_with(
+            "",
+            "      - if: steps.v.outputs.new == 'true'\n        run: twine upload dist/*\n",
+            head="on: [push, pull_request]\n",
+        ),
+        "two packages": TAGS
+        + "jobs:\n"
+        + "".join(
+            f"  {n}:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        working-directory: {n}\n    steps:\n{upload}"
+            for n in ("core", "plugins")
+        ),
+        "token for a builder": job_with(
+            "", upload, head=TAGS, job="    permissions:\n      id-token: write\n"
+        ),
+        "after the upload": job_with(
+            "",
+            "      - if: startsWith(github.ref, 'refs/tags/')\n        run: twine upload dist/*\n      - run: echo done\n",
+        ),
+    }
+    messages = {case: refusal(text) for case, text in cases.items()}
+    for case, message in messages.items():
+        assert re.match(r"\.github/workflows/release\.yml:\d+: ", message) and "\n" not in message, case
+    openings = {case: message.split(": ", 1)[1][:40] for case, message in messages.items()}
+    assert len(set(openings.values())) == len(openings), openings

@@ -81,7 +81,7 @@ def _upload_target(workflow: Workflow, step: Step, line_no: int, command: str) -
     if url in {"testpypi", TESTPYPI_UPLOAD_URL, TESTPYPI_UPLOAD_URL.rstrip("/")}:
         return TESTPYPI_UPLOAD_URL
     raise RetrofitRefusal(
-        f"{workflow.where(line_no)} uploads to {url}, not to PyPI: Trusted Publishing here is for PyPI "
+        f"{workflow.where(line_no)}: the upload goes to {url}, not to PyPI: Trusted Publishing here is for PyPI "
         "and TestPyPI. Leave this workflow as it is (or move the private upload to its own "
         "workflow), commit, and run copier again."
     )

@@ -31,9 +31,9 @@ from ..folder import (
     recorded,
     untracked_error,
 )
-from . import project
+from . import project, recognise
 from .upgrade import check, planned, tests_calls
-from .workflows import RetrofitRefusal, Workflow, get, publishing_workflows, scalar
+from .workflows import RetrofitRefusal, Workflow, get, publishing_workflows, scalar, workflow_files
 
 
 def derived_mode(conf: Any, operation: str = "copy") -> str:
@@ -72,8 +72,17 @@ def retrofit_default(conf: Any, operation: str = "copy") -> str:
     try:
         if is_existing_project(path):
             mode = "upgrade" if publishing_workflows(path) else "add"
-        elif (path / ".github" / "workflows").is_dir() and publishing_workflows(path):
-            raise UserMessageError(_subfolder_refusal(path))
+        elif (path / ".github" / "workflows").is_dir():
+            if publishing_workflows(path):
+                raise UserMessageError(_subfolder_refusal(path))
+            # A workflow that publishes in a way the retrofit does not convert: no new library
+            # is rendered over a project that releases (its README, its LICENSE...).
+            for workflow in map(Workflow, workflow_files(path)):
+                if reason := recognise.obstacle(workflow):
+                    raise UserMessageError(
+                        f"{reason} (This folder holds no pyproject.toml, setup.py or setup.cfg, and copier "
+                        "will not render a new library over a project that releases.)"
+                    )
         reason = retrofit_error(conf, mode, operation)
     except RetrofitRefusal as refusal:
         reason = str(refusal)

@@ -362,7 +362,7 @@ def _obstacle(root: Path, workflows: list[Workflow]) -> str:
             return reason
         if not workflow.publishing_jobs() and (line := workflow.mentions_pypi_token()):
             return (
-                f"{workflow.where(line)} hands a PyPI token to a step this template cannot read "
+                f"{workflow.where(line)}: a PyPI token reaches a step this template cannot read "
                 "(a custom script?). Replace that upload with `twine upload dist/*` or "
                 f"{PUBLISH_ACTION}, commit, and run copier again; or retrofit by hand (see README)."
             )
