@@ -230,6 +230,13 @@ def test_the_owners_build_is_kept_as_it_was(retrofitted: dict[str, Any]) -> None
         assert new["jobs"][job_id].get("strategy") == job.get("strategy"), job_id
 
 
+def zizmor_pedantic(path: Path) -> list[dict[str, Any]]:
+    """zizmor's findings with its pedantic persona (for a file the template wrote whole)."""
+    done = run([tool("zizmor"), "--offline", "--format", "json", "--persona", "pedantic", path], check=False)
+    findings: list[dict[str, Any]] = json.loads(done.stdout)
+    return findings
+
+
 AFTER_RELEASE = "-after-release"
 
 
@@ -468,19 +475,7 @@ def test_project_without_publishing_gets_publish_yml_and_nothing_else(template: 
     assert publish["jobs"]["build"]["needs"] == ["tests"]
     assert "runs the tests of .github/workflows/ci.yml" in done.stdout + done.stderr
     assert "Workflow name:      publish.yml" in done.stdout + done.stderr
-    zizmor = run(
-        [
-            tool("zizmor"),
-            "--offline",
-            "--format",
-            "json",
-            "--persona",
-            "pedantic",
-            project / ".github/workflows/publish.yml",
-        ],
-        check=False,
-    )
-    assert json.loads(zizmor.stdout) == []
+    assert zizmor_pedantic(project / ".github/workflows/publish.yml") == []
 
 
 def test_project_without_publishing_or_tests_workflow_gets_no_guessed_tests(
@@ -598,16 +593,4 @@ def test_added_publish_yml_hands_its_secrets_to_tests_that_read_one(template: Pa
     publish = workflow(project, "publish.yml")
     assert publish["jobs"]["tests"]["secrets"] == "inherit"
     assert publish["jobs"]["build"]["needs"] == ["tests"]
-    zizmor = run(
-        [
-            tool("zizmor"),
-            "--offline",
-            "--format",
-            "json",
-            "--persona",
-            "pedantic",
-            project / ".github/workflows/publish.yml",
-        ],
-        check=False,
-    )
-    assert json.loads(zizmor.stdout) == []
+    assert zizmor_pedantic(project / ".github/workflows/publish.yml") == []

@@ -225,18 +225,20 @@ RELEASE = (
 PYTEST_JOBS = "jobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
 
 
+def plan_file(path: Path) -> Plan:
+    """The plan of the workflow at ``path``, in a project that exists (its other files are read)."""
+    return make_plan(
+        Workflow(path), environment="pypi", project_name="acme", uses=lambda a: f"{a}@{'0' * 40} # v9"
+    )
+
+
 def plan_beside(tmp_path: Path, tests: str, release: str = RELEASE) -> Plan:
     """The plan of release.yml in a project whose ci.yml holds ``tests``."""
     folder = tmp_path / ".github" / "workflows"
     folder.mkdir(parents=True)
     (folder / "ci.yml").write_text(tests)
     (folder / "release.yml").write_text(release)
-    return make_plan(
-        Workflow(folder / "release.yml"),
-        environment="pypi",
-        project_name="acme",
-        uses=lambda action: f"{action}@{'0' * 40} # v9",
-    )
+    return plan_file(folder / "release.yml")
 
 
 @pytest.mark.parametrize(
@@ -433,12 +435,7 @@ def test_a_tests_workflow_whose_name_yaml_would_misread_is_called_by_a_quoted_pa
     folder.mkdir(parents=True)
     (folder / "ci: tests.yml").write_text("on: push\n" + PYTEST_JOBS)
     (folder / "release.yml").write_text(RELEASE)
-    result = make_plan(
-        Workflow(folder / "release.yml"),
-        environment="pypi",
-        project_name="acme",
-        uses=lambda a: f"{a}@{'0' * 40}",
-    )
+    result = plan_file(folder / "release.yml")
     call = jobs(result)["tests"]
     assert call["uses"] == "./.github/workflows/ci: tests.yml"
 
@@ -486,12 +483,7 @@ def test_tests_run_through_a_script_of_the_repository_gate_the_upload(
     folder = tmp_path / ".github" / "workflows"
     folder.mkdir(parents=True)
     (folder / "release.yml").write_text(release)
-    result = make_plan(
-        Workflow(folder / "release.yml"),
-        environment="pypi",
-        project_name="acme",
-        uses=lambda a: f"{a}@{'0' * 40}",
-    )
+    result = plan_file(folder / "release.yml")
     assert jobs(result)["publish-to-pypi"]["needs"] == ["build", "checks"]
     assert result.notes == []
 

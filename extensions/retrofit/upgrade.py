@@ -27,13 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import called_tests, new_jobs, recognise
+from .after_upload import After, after_job_lines, plan_after_steps
 from .owner_jobs import (
-    After,
-    after_job_lines,
     expression,
     grant_in_place,
     packages_dir,
-    plan_after_steps,
     plan_artifact,
     plan_token_lines,
     plan_upload_step,
