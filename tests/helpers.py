@@ -57,7 +57,11 @@ def copy_with_answers(
     *options: str,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """`copier copy --trust --defaults OPTIONS -d KEY=VALUE ... TEMPLATE DEST`: the README's command."""
+    """`copier copy --trust --defaults OPTIONS -d KEY=VALUE ... TEMPLATE DEST`: the README's command.
+    This repository itself renders its working tree (`--vcs-ref=HEAD`, uncommitted changes
+    included): without a ref copier takes the newest release tag, where a clone has tags."""
+    if template == TEMPLATE_DIR and not any(option.startswith("--vcs-ref") for option in options):
+        options = ("--vcs-ref=HEAD", *options)
     data = [arg for key, value in answers.items() for arg in ("-d", f"{key}={value}")]
     return copier("copy", "--trust", "--defaults", *options, *data, template, dest, check=check)
 

@@ -23,6 +23,7 @@ EXPECTED_FILES = [
     ".gitignore",
     ".pre-commit-config.yaml",
     "CHANGELOG.md",
+    "CONTRIBUTING.md",
     "LICENSE",
     "README.md",
     "RELEASING.md",

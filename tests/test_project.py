@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -86,3 +87,30 @@ def test_pyproject_passes_validate_pyproject(project: Path) -> None:
 def test_rendered_code_is_clean_under_its_own_ruff_rules(project: Path) -> None:
     run([tool("ruff"), "check", "--no-cache", "."], cwd=project)
     run([tool("ruff"), "format", "--no-cache", "--check", "."], cwd=project)
+
+
+@pytest.mark.parametrize("column", ["pip", "uv"])
+def test_contributing_commands_run_with_the_dev_group_alone(render, tmp_path: Path, column: str) -> None:
+    """Each command of CONTRIBUTING.md, as written there, after its own set-up (the `dev` group
+    and nothing else): once `coverage run` failed there, coverage was not in the group."""
+    project = render()
+    text = (project / "CONTRIBUTING.md").read_text()
+    index = {"pip": 2, "uv": 3}[column]
+    cells = [row.split("|")[index].strip() for row in text.splitlines() if row.startswith("| ")]
+    commands = [cell.strip("`") for cell in cells if cell.startswith("`") and "--group docs" not in cell]
+    assert len(commands) == 8, commands  # tests, coverage run and report, lint, format, types, build, twine
+    work = tmp_path / "acme-widgets"
+    shutil.copytree(project, work)
+    env = {"UV_PYTHON": sys.executable, "UV_PYTHON_DOWNLOADS": "never"}
+    if column == "pip":
+        python = make_venv(work / ".venv")
+        quiet = ["-q", "--disable-pip-version-check"]
+        run([python, "-m", "pip", "install", *quiet, "--upgrade", "pip>=25.1"], cwd=work)
+        run([python, "-m", "pip", "install", *quiet, "--group", "dev", "-e", "."], cwd=work)
+        env["PATH"] = f"{python.parent}{os.pathsep}{os.environ['PATH']}"  # the activated .venv
+    else:
+        env["PATH"] = f"{tool('uv').parent}{os.pathsep}{os.environ['PATH']}"
+        run([tool("uv"), "sync", "-q"], cwd=work, env=env)
+    for command in commands:
+        done = run(["bash", "-c", command], cwd=work, env=env, check=False)
+        assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])

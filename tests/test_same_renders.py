@@ -29,7 +29,11 @@ pytestmark = pytest.mark.filterwarnings(
 
 # The release v1.1.0 and its commit (`git rev-parse 'v1.1.0^{commit}'`).
 BASELINE = ("v1.1.0", "27872ef4ff9d71d6289311395f47e47ed3e758cb")
-CHANGED: dict[str, set[str]] = {}
+# Since 1.1.0: CONTRIBUTING.md (every check CI runs, as commands), the `dev` group that runs
+# them (pyproject.toml), and the README's link to it.
+CHANGED: dict[str, set[str]] = {
+    variant: {"CONTRIBUTING.md", "pyproject.toml", "README.md"} for variant in VARIANTS
+}
 
 
 def _git(*args: str) -> subprocess.CompletedProcess[str]:
