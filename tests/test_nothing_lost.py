@@ -22,6 +22,7 @@ from helpers import (
     commit_all,
     copier,
     copy_with_answers,
+    edit,
     existing_project,
     git,
     load_yaml,
@@ -297,9 +298,21 @@ def test_case_10_mixed_line_ends_are_refused_not_rewritten(template: Path, tmp_p
 
 
 def test_case_10_other_spellings_of_secrets_and_the_event_are_seen(template: Path, tmp_path: Path) -> None:
-    """A tests workflow that reads the event or a secret by index, or hands all secrets on, is
-    not called from the release (the call would change what it reads); the message says why."""
-    for reads in ("${{ secrets['CODECOV'] }}", "${{ toJSON(secrets) }}", "${{ github['event_name'] }}"):
+    """A tests workflow that reads the event by index, or hands all secrets on, is not called
+    from the release (the call would change what it reads); the message says why. One that
+    reads a repository secret by index is called, and inherits the secrets, as on a push."""
+    project = project_without_publishing(tmp_path / "by-index")
+    ci = project / ".github/workflows/ci.yml"
+    edit(
+        ci,
+        "      - run: pytest\n",
+        "      - run: pytest\n        env:\n          VALUE: ${{ secrets['CODECOV'] }}\n",
+    )
+    commit_all(project, "Tests that read a secret by index")
+    copier("copy", "--trust", "--defaults", template, ".", cwd=project)
+    assert "workflow_call" in ci.read_text()
+    assert load_yaml(project / ".github/workflows/publish.yml")["jobs"]["tests"]["secrets"] == "inherit"
+    for reads in ("${{ toJSON(secrets) }}", "${{ github['event_name'] }}"):
         project = project_without_publishing(tmp_path / f"legacy-{len(list(tmp_path.iterdir()))}")
         ci = project / ".github/workflows/ci.yml"
         ci.write_text(
