@@ -159,3 +159,11 @@ def test_a_rust_project_that_releases_with_maturin_is_not_taken_for_a_new_librar
     assert ".github/workflows/release.yml:9: `maturin upload`/`maturin publish`" in message
     assert "will not render a new library over a project that releases" in message
     assert (project / "README.md").read_text() == "# rusty, the owner's README\n"
+
+
+def test_a_pypi_token_handed_to_an_action_that_runs_any_code_is_refused() -> None:
+    """actions/github-script runs whatever script it is given: with a PyPI token, it can upload."""
+    text = job(
+        "      - uses: actions/github-script@v7\n        env:\n          TOKEN: ${{ secrets.PYPI_TOKEN }}\n"
+    )
+    assert ":9: the action actions/github-script is handed a PyPI credential (PYPI_TOKEN)" in reason(text)

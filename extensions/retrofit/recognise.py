@@ -64,7 +64,6 @@ _OTHER_USES = (
     "ncipollo/release-action",
     "actions/create-release",
     "actions/upload-release-asset",
-    "actions/github-script",
 )
 # Shell commands that use a credential for GitHub itself.
 _GITHUB_COMMAND = re.compile(r"^(?:gh|git)\s")
