@@ -116,10 +116,7 @@ def _subfolder_refusal(path: Path) -> str:
         if p.is_file() and ".git" not in p.parts
     )
     where = f" ({', '.join(dict.fromkeys(packages))})" if packages else ""
-    uploads = [
-        w.where(min(step.line for job in w.publishing_jobs() for step in job.upload_steps()))
-        for w in publishing_workflows(path)
-    ]
+    uploads = [w.where(w.first_upload_line()) for w in publishing_workflows(path)]
     return (
         f"{', '.join(uploads)} uploads to PyPI, but this repository holds no pyproject.toml, setup.py or "
         f"setup.cfg at its top: the package lives in a subfolder{where}. This template retrofits a project "

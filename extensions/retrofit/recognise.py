@@ -111,8 +111,9 @@ def _has_distributions(job: Job) -> bool:
     return False
 
 
-def _converted(step: Step) -> bool:
-    return step.uses.startswith(PUBLISH_ACTION + "@") or bool(UPLOAD_ANYWHERE.search(step.run))
+def _credentials(names: list[str]) -> list[str]:
+    """The secrets among ``names`` that look like credentials (GitHub's own token is none)."""
+    return [name for name in names if _CREDENTIAL.search(name) and name != "GITHUB_TOKEN"]
 
 
 def _other_use(step: Step) -> bool:
@@ -135,7 +136,7 @@ def _inherited(workflow: Workflow, who: str, steps: list[Step], env: yaml.Node |
     """A PyPI credential set in an `env:` that every step of the job inherits, where no step is an
     upload this template knows: something else reads it."""
     pypi = _pypi_variables(env) + [s for s in _secrets(env) if _PYPI_CREDENTIAL.search(s)]
-    if not pypi or any(_converted(step) for step in steps):
+    if not pypi or any(step.uploads for step in steps):
         return ""
     return (
         f"{workflow.where(line)}: {pypi[0]} is set for every step of {who}, and none of them is an "
@@ -178,7 +179,7 @@ def _reusable(workflow: Workflow, job: Job) -> str:
     reusable = scalar(job.get("uses"))
     if not reusable or reusable.startswith("./"):
         return ""  # a workflow of this repository is read as one of its own files
-    handed = [s for s in _secrets(job.get("secrets")) if _CREDENTIAL.search(s) and s != "GITHUB_TOKEN"]
+    handed = _credentials(_secrets(job.get("secrets")))
     if not handed and scalar(job.get("secrets")) != "inherit":
         return ""
     return (
@@ -205,13 +206,13 @@ def _step_obstacle(workflow: Workflow, job: Job, step: Step, distributions: bool
             "template does not convert. Keep the action for the build, upload with pypa/gh-action-pypi-publish "
             "in a job of its own, commit, and run copier again."
         )
-    credentials = [s for s in _secrets(step.node) if _CREDENTIAL.search(s) and s != "GITHUB_TOKEN"]
+    credentials = _credentials(_secrets(step.node))
     if uses.startswith(_RELEASE_TOOLS) and credentials:
         return (
             f"{where}: {step.uses.split('@')[0]} is given secrets.{credentials[0]} and can upload to PyPI by "
             "itself; this template will not guess what it does. Retrofit by hand (documentation: Existing project)."
         )
-    if _converted(step) or not credentials or _other_use(step):
+    if step.uploads or not credentials or _other_use(step):
         return ""
     pypi = [s for s in credentials if _PYPI_CREDENTIAL.search(s)] + _pypi_variables(step.get("env"))
     if pypi:

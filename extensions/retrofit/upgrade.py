@@ -348,7 +348,7 @@ def _obstacle(root: Path, workflows: list[Workflow]) -> str:
         if reason := writable_error(workflow.path):
             return reason
     if len(workflows) > 1:
-        uploads = ", ".join(workflow.where(_first_upload_line(workflow)) for workflow in workflows)
+        uploads = ", ".join(workflow.where(workflow.first_upload_line()) for workflow in workflows)
         return (
             f"Two workflows publish to PyPI (uploads at {uploads}), and PyPI trusts one workflow file per "
             "publisher. If they publish one project, move its uploads into one of these workflows; if they "
@@ -365,10 +365,6 @@ def _obstacle(root: Path, workflows: list[Workflow]) -> str:
                 f"{PUBLISH_ACTION}, commit, and run copier again; or retrofit by hand (see README)."
             )
     return ""
-
-
-def _first_upload_line(workflow: Workflow) -> int:
-    return min((step.line for job in workflow.publishing_jobs() for step in job.upload_steps()), default=1)
 
 
 # Answers a plan is made with before they are known (at the retrofit question): what the owner

@@ -156,6 +156,11 @@ class Step:
     def line(self) -> int:
         return self.node.start_mark.line + 1
 
+    @property
+    def uploads(self) -> bool:
+        """An upload the retrofit converts: the publish action, or an upload command in `run:`."""
+        return self.uses.startswith(PUBLISH_ACTION + "@") or bool(UPLOAD_ANYWHERE.search(self.run))
+
 
 @dataclass
 class Job:
@@ -178,9 +183,7 @@ class Job:
         return [Step(s) for s in steps.value if isinstance(s, yaml.MappingNode)]
 
     def upload_steps(self) -> list[Step]:
-        return [
-            s for s in self.steps if s.uses.startswith(PUBLISH_ACTION + "@") or UPLOAD_ANYWHERE.search(s.run)
-        ]
+        return [s for s in self.steps if s.uploads]
 
     def runs_tests(self, depth: int = 0) -> bool:
         """A step runs tests: a test command, or a build that tests what it builds
@@ -301,6 +304,10 @@ class Workflow:
 
     def publishing_jobs(self) -> list[Job]:
         return [j for j in self.jobs() if j.upload_steps()]
+
+    def first_upload_line(self) -> int:
+        """The line of the first upload step (1 when there is none)."""
+        return min((step.line for job in self.publishing_jobs() for step in job.upload_steps()), default=1)
 
     def mentions_pypi_token(self) -> int:
         """The first line that hands a PyPI-looking secret to something, or 0."""
