@@ -71,6 +71,8 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
         "actions/upload-artifact",
         "actions/download-artifact",
         "pypa/gh-action-pypi-publish",
+        *(["actions/attest"] if answers.get("attestations") is True else []),
+        *(["pypa/gh-action-pip-audit"] if answers.get("dependency_audit") is True else []),
     ]
     return sorted(actions)
 
@@ -167,6 +169,8 @@ _DERIVED_FROM = (
     "pin_actions",
     "ci_installer",
     "docs",
+    "attestations",
+    "dependency_audit",
 )
 
 

