@@ -44,7 +44,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 # What copier reads as yes or no for a `type: bool` answer given as text (`-d pin_actions=no`).
 _BOOL_WORDS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
-BOOL_QUESTIONS = frozenset({"dependency_audit", "testpypi", "attestations", "pin_actions", "update_notice"})
+BOOL_QUESTIONS = frozenset(
+    {"dependency_audit", "testpypi", "attestations", "pin_actions", "update_notice", "update_pull_request"}
+)
 
 
 def question_error(question: str, value: Any, retrofit: Any = "no", conf: Any = None) -> str:

@@ -7,6 +7,7 @@ upstream release merged into the fork with `git merge`, and `copier update` in t
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from helpers import (
     load_yaml,
     make_template_repo,
     run,
+    tool,
 )
 
 ORG = {
@@ -160,3 +162,17 @@ def test_trusting_the_fork_once_replaces_trust_flag(
     monkeypatch.setenv("COPIER_SETTINGS_PATH", str(settings))
     copier(*args)
     assert (dest / "pyproject.toml").is_file()
+
+
+def test_the_renovate_configuration_for_forks_is_valid_and_lets_copier_run_the_template() -> None:
+    """docs/renovate.json, which organisation-forks.md hands to a fleet's repositories: valid under
+    Renovate's schema, scripts allowed (Renovate passes --trust only then), and the same copier
+    range as the README's install command."""
+    config_path = TEMPLATE_DIR / "docs" / "renovate.json"
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.renovate", config_path])
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    assert config["ignoreScripts"] is False
+    readme = (TEMPLATE_DIR / "README.md").read_text(encoding="utf-8")
+    assert f'"copier{config["constraints"]["copier"]}"' in readme
+    assert [rule["matchManagers"] for rule in config["packageRules"]] == [["copier"]]
+    assert "(renovate.json)" in (TEMPLATE_DIR / "docs" / "organisation-forks.md").read_text(encoding="utf-8")

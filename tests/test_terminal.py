@@ -59,6 +59,7 @@ PROMPTS = {
     "publish_workflow": "The workflow file that publishes to PyPI",
     "pin_actions": "Pin every GitHub Action",
     "update_notice": "Open an issue in the project when this template has",
+    "update_pull_request": "With the issue, a pull request that makes the update",
 }
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r")
 
@@ -146,7 +147,7 @@ def test_new_package_at_a_terminal(copier_command: list[str], template: Path, tm
     )
     assert terminal.exit_status == 0, output
     assert "Traceback" not in output
-    assert terminal.asked[-1] == "update_notice"  # every question was shown, to the last
+    assert terminal.asked[-1] == "update_pull_request"  # every question was shown, to the last
     assert "publish_workflow" not in terminal.asked  # only asked of a retrofit
     project = tmp_path / "acme-widgets"
     answers = load_yaml(project / ".copier-answers.yml")

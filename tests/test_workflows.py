@@ -30,6 +30,7 @@ VARIANTS = {
         "cli": ["none", "argparse", "click"][(i + 1) % 3],
         "dependency_audit": i % 2 == 1,
         "attestations": i % 4 in (0, 3),
+        "update_pull_request": i % 4 in (1, 2),
     }
     for i, (backend, installer, pin, testpypi) in enumerate(
         itertools.product(backends.BACKENDS, ["pip", "uv"], [True, False], [False, True])
