@@ -66,7 +66,9 @@ def question_error(question: str, value: Any, retrofit: Any = "no", conf: Any = 
         if value not in CHOICES[question]:
             return f"{value!r} is not one of {', '.join(CHOICES[question])}."
         if question == "build_backend" and value == "other" and new_project:
-            return "A new project is built with setuptools or hatchling."
+            return "A new project is built with setuptools, hatchling or scikit-build-core."
+        if question == "build_backend" and value == "scikit-build-core" and not new_project:
+            return "An existing project keeps its own build backend: answer other."
         return ""
     if question == "author_email" and not value:
         return ""  # no email at all is an answer

@@ -41,6 +41,23 @@ BACKENDS: dict[str, Backend] = {
         vcs_requires=("setuptools-scm>=8",),
         vcs_config="[tool.setuptools_scm]\n" + _VCS_OPTIONS,
     ),
+    # A C++ extension (nanobind) built by CMake: new projects only; wheels for every system come
+    # from cibuildwheel in publish.yml. The oldest scikit-build-core with PEP 639 license
+    # expressions is 0.11; nanobind 2.2 is the first with free-threaded (3.13t) support.
+    "scikit-build-core": Backend(
+        label="scikit-build-core (a C++ extension with nanobind and CMake)",
+        requires=("scikit-build-core>=0.11", "nanobind>=2.2"),
+        build_backend="scikit_build_core.build",
+        tool_config="[tool.scikit-build]\n"
+        "# The oldest scikit-build-core in build-system.requires decides every default below.\n"
+        'minimum-version = "build-system.requires"\n'
+        "# One build folder per wheel tag, kept between builds: a rebuild compiles only what changed.\n"
+        'build-dir = "build/{{wheel_tag}}"\n'
+        'wheel.packages = ["src/{import_name}"]\n',
+        vcs_requires=("setuptools-scm>=8",),
+        vcs_config='[tool.scikit-build.metadata.version]\nprovider = "scikit_build_core.metadata.setuptools_scm"\n\n'
+        "[tool.setuptools_scm]\n" + _VCS_OPTIONS,
+    ),
     "hatchling": Backend(
         label="hatchling (Hatch's backend)",
         requires=("hatchling>=1.27",),

@@ -73,6 +73,7 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
         "pypa/gh-action-pypi-publish",
         *(["actions/attest"] if answers.get("attestations") is True else []),
         *(["pypa/gh-action-pip-audit"] if answers.get("dependency_audit") is True else []),
+        *(["pypa/cibuildwheel"] if answers.get("build_backend") == "scikit-build-core" else []),
     ]
     return sorted(actions)
 
@@ -189,6 +190,8 @@ def _derived(answers: tuple[Any, ...], date: dt.date) -> dict[str, Any]:
         backend = backends.backend(str(a["build_backend"]))
         values["backend"] = backend
         values["backend_config"] = backend.tool_config.format(import_name=a["import_name"])
+    # A compiled extension: wheels per system and CPU (cibuildwheel), not one pure wheel.
+    values["compiled"] = a["build_backend"] == "scikit-build-core"
     if a["github_owner"] and a["github_repo"]:
         values["repo_url"] = f"https://github.com/{a['github_owner']}/{a['github_repo']}"
         # GitHub Pages serves a user's or organisation's own site repository at the root.

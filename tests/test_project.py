@@ -50,11 +50,14 @@ def test_installed_package_imports_with_its_version(installed: Path) -> None:
     assert done.stdout.split() == ["0.1.0", "Hello,", "x!"]
 
 
-def test_build_makes_an_sdist_and_a_wheel(dist: Path) -> None:
-    assert sorted(p.name for p in dist.iterdir()) == [
-        "acme_widgets-0.1.0-py3-none-any.whl",
-        "acme_widgets-0.1.0.tar.gz",
-    ]
+def test_build_makes_an_sdist_and_a_wheel(dist: Path, project: Path) -> None:
+    # A compiled project's wheel is this system's (test_compiled.py looks into it).
+    compiled = (project / "CMakeLists.txt").exists()
+    tag = f"cp{sys.version_info.major}{sys.version_info.minor}-cp{sys.version_info.major}{sys.version_info.minor}"
+    wheel = f"acme_widgets-0.1.0-{tag}-" if compiled else "acme_widgets-0.1.0-py3-none-any.whl"
+    names = sorted(p.name for p in dist.iterdir())
+    assert names[1] == "acme_widgets-0.1.0.tar.gz" and len(names) == 2
+    assert names[0].startswith(wheel) and names[0].endswith(".whl")
 
 
 def test_wheel_ships_the_package_and_its_license(dist: Path) -> None:

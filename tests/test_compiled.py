@@ -1,0 +1,170 @@
+"""build_backend=scikit-build-core: a C++ extension (nanobind, CMake), built here for real, and
+the release's hand-off from the sdist and wheel jobs to the one upload rehearsed by name.
+
+cibuildwheel itself needs a container engine (Linux) or the other systems, which this machine
+lacks: its configuration ([tool.cibuildwheel]) is played here with what it runs, a wheel built
+by `python -m build` and `test-command` run on a copy of `test-sources`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomllib
+
+from helpers import load_yaml, make_venv, run, steps_using, tool, workflow
+
+pytestmark = pytest.mark.slow
+
+COMPILED = {"build_backend": "scikit-build-core"}
+
+
+@pytest.fixture(scope="module")
+def project(render, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("compiled") / "acme-widgets"
+    shutil.copytree(render(**COMPILED), dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def built(project: Path) -> dict[str, Path]:
+    """The sdist as the build job makes it (its own commands), and a wheel compiled here."""
+    build = workflow(project, "publish.yml")["jobs"]["build"]
+    commands = [step["run"] for step in build["steps"] if "run" in step]
+    assert "python -m build --sdist" in commands[0]
+    out = project.parent / "dist"
+    run([sys.executable, "-m", "build", "--sdist", "--outdir", out, project])
+    run([sys.executable, "-m", "build", "--wheel", "--outdir", out, project])
+    [sdist] = out.glob("*.tar.gz")
+    [wheel] = out.glob("*.whl")
+    return {"sdist": sdist, "wheel": wheel}
+
+
+def test_the_wheel_is_compiled_for_this_system(built: dict[str, Path]) -> None:
+    wheel = built["wheel"]
+    assert not wheel.name.endswith("-py3-none-any.whl")  # a platform wheel
+    assert f"-cp{sys.version_info.major}{sys.version_info.minor}-" in wheel.name
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(name.startswith("acme_widgets/_core.") and name.endswith(".so") for name in names)
+    assert "acme_widgets/_core.pyi" in names and "acme_widgets/py.typed" in names
+    assert not [name for name in names if name.endswith(".cpp")]  # no C++ source in the wheel
+
+
+def test_the_wheel_passes_its_tests_as_cibuildwheel_runs_them(
+    project: Path, built: dict[str, Path], tmp_path: Path
+) -> None:
+    """[tool.cibuildwheel]: the wheel with its test extra in a fresh environment, then
+    test-command in a folder holding only test-sources."""
+    config = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["cibuildwheel"]
+    python = make_venv(tmp_path / "venv")
+    extras = ",".join(config["test-extras"])
+    run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"{built['wheel']}[{extras}]"])
+    sources = tmp_path / "test-sources"
+    sources.mkdir()
+    for name in config["test-sources"]:
+        copy = shutil.copytree if (project / name).is_dir() else shutil.copy
+        copy(project / name, sources / name)
+    command = config["test-command"].split()
+    assert command[0] == "python"
+    done = run([python, *command[1:]], cwd=sources)
+    assert "6 passed" in done.stdout  # test_core.py's two among them
+
+
+def _uploads(job: dict[str, Any]) -> list[str]:
+    """The artifact names a job uploads, one per matrix entry."""
+    matrix = job.get("strategy", {}).get("matrix", {})
+    keys = list(matrix)
+    names = []
+    for values in itertools.product(*(matrix[k] for k in keys)) if keys else [()]:
+        for step in steps_using(job, "actions/upload-artifact"):
+            name = step["with"]["name"]
+            for key, value in zip(keys, values, strict=True):
+                name = name.replace("${{ matrix." + key + " }}", str(value))
+            names.append(name)
+    return names
+
+
+def test_the_release_uploads_what_the_build_jobs_made_in_one_go(
+    project: Path, built: dict[str, Path], tmp_path: Path
+) -> None:
+    """Every artifact the sdist and wheel jobs upload is downloaded by each publish job into one
+    folder; nothing of the tests' own artifacts is. The files of that folder, here one sdist
+    and this system's wheel, pass the publish action's twine."""
+    jobs = workflow(project, "publish.yml")["jobs"]
+    uploaded = _uploads(jobs["build"]) + _uploads(jobs["wheels"])
+    assert uploaded == [
+        "python-distributions-sdist",
+        "python-distributions-wheels-ubuntu-latest",
+        "python-distributions-wheels-ubuntu-24.04-arm",
+        "python-distributions-wheels-macos-latest",
+        "python-distributions-wheels-windows-latest",
+    ]
+    assert len(set(uploaded)) == len(uploaded)  # no job overwrites another's artifact
+    tests_artifacts = _uploads(workflow(project, "test.yml")["jobs"]["test"])
+    for name in [job for job in jobs if job.startswith("publish")]:
+        deploy = jobs[name]
+        assert deploy["needs"] == ["build", "wheels"] or deploy["needs"] == "publish-testpypi"
+        [download] = steps_using(deploy, "actions/download-artifact")
+        spec = download["with"]
+        assert spec["merge-multiple"] is True and spec["path"] == "dist/"
+        assert [n for n in uploaded if fnmatch.fnmatchcase(n, spec["pattern"])] == uploaded
+        assert not [n for n in tests_artifacts if fnmatch.fnmatchcase(n, spec["pattern"])]
+        assert not [step for step in deploy["steps"] if "run" in step]
+
+    # The hand-off with real files: each job's artifact, then the merged download.
+    artifacts = {
+        "python-distributions-sdist": built["sdist"],
+        "python-distributions-wheels-ubuntu-latest": built["wheel"],
+    }
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for name, file in artifacts.items():
+        assert fnmatch.fnmatchcase(name, "python-distributions-*")
+        shutil.copy(file, dist / file.name)
+    assert sorted(p.name for p in dist.iterdir()) == sorted(f.name for f in artifacts.values())
+    twine = load_yaml(Path(__file__).parents[1] / "extensions/actions.yml")["pypa/gh-action-pypi-publish"][
+        "twine"
+    ]
+    assert run([tool("twine"), "--version"]).stdout.split()[2] == twine  # "twine version X"
+    run([tool("twine"), "check", "--strict", *dist.iterdir()])
+
+
+def test_the_wheel_jobs_can_release_nothing_themselves(project: Path) -> None:
+    jobs = workflow(project, "publish.yml")["jobs"]
+    wheels = jobs["wheels"]
+    assert wheels["permissions"] == {"contents": "read"}
+    assert wheels["needs"] == "test"  # the tests gate every build
+    assert [s["uses"].split("@")[0] for s in wheels["steps"]] == [
+        "actions/checkout",
+        "pypa/cibuildwheel",
+        "actions/upload-artifact",
+    ]
+    assert jobs["publish"]["runs-on"] == "ubuntu-latest"
+    assert jobs["publish"]["permissions"] == {"id-token": "write"}
+
+
+def test_free_threading_decides_what_the_extension_declares(render) -> None:
+    declared = render(**COMPILED, free_threading="required")
+    cmake = (declared / "CMakeLists.txt").read_text()
+    assert "nanobind_add_module(_core NB_STATIC FREE_THREADED src/_core.cpp)" in cmake
+    config = tomllib.loads((declared / "pyproject.toml").read_text())["tool"]["cibuildwheel"]
+    assert "skip" not in config  # free-threaded wheels too
+    plain = render(**COMPILED, free_threading="none")
+    assert "nanobind_add_module(_core NB_STATIC src/_core.cpp)" in (plain / "CMakeLists.txt").read_text()
+    config = tomllib.loads((plain / "pyproject.toml").read_text())["tool"]["cibuildwheel"]
+    assert config["skip"] == ["cp3??t-*"]
+
+
+def test_an_existing_project_keeps_its_own_backend() -> None:
+    from extensions import answers
+
+    assert answers.question_error("build_backend", "scikit-build-core", "no") == ""
+    refusal = answers.question_error("build_backend", "scikit-build-core", "add")
+    assert refusal == "An existing project keeps its own build backend: answer other."
