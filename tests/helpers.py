@@ -82,6 +82,47 @@ def copy_in_process(template: Path, dest: Path, ref: str, **answers: object) -> 
     )
 
 
+def run_step(
+    cwd: Path,
+    step: dict[str, Any],
+    runner_temp: Path,
+    extra: dict[str, str] | None = None,
+    *,
+    path_first: Path | None = None,
+    path: str | None = None,
+) -> tuple[dict[str, str], str]:
+    """A workflow's `run:` step as GitHub's runner runs it: bash -e in ``cwd``, with GITHUB_OUTPUT,
+    RUNNER_TEMP and the step's own literal env (expressions are the caller's to give in
+    ``extra``); ``path_first`` goes before PATH, ``path`` replaces it. Returns the step's
+    outputs and everything it printed; fails the test if the step fails."""
+    output = runner_temp / "github-output"
+    output.write_text("")
+    own = {k: str(v) for k, v in (step.get("env") or {}).items() if "${{" not in str(v)}
+    env = {
+        **os.environ,
+        "GITHUB_OUTPUT": str(output),
+        "RUNNER_TEMP": str(runner_temp),
+        **own,
+        **(extra or {}),
+    }
+    if path is not None:
+        env["PATH"] = path
+    if path_first is not None:
+        env["PATH"] = f"{path_first}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return outputs, done.stdout + done.stderr
+
+
 def tool(name: str) -> Path:
     """A command installed beside the running Python (the test environment's tools)."""
     return Path(sys.executable).parent / name

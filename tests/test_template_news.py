@@ -9,9 +9,7 @@ GitHub) is a recording stand-in.
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from helpers import (
     edit,
     git,
     make_template_repo,
+    run_step,
     workflow,
 )
 
@@ -46,32 +45,6 @@ def project_at(template: Path, ref: str, dest: Path) -> Path:
 
 def steps(project: Path) -> list[dict]:
     return workflow(project, "template-news.yml")["jobs"]["news"]["steps"]
-
-
-def run_step(
-    project: Path, step: dict, tmp: Path, path_first: Path | None = None, extra: dict[str, str] | None = None
-) -> tuple[dict, str]:
-    """Run a `run:` step as the runner does (bash -e, the repository as working directory);
-    returns (its outputs, what it printed)."""
-    output = tmp / "github-output"
-    output.touch()
-    # The step's own env, as the runner sets it (expressions are the caller's to give in ``extra``).
-    own = {k: str(v) for k, v in (step.get("env") or {}).items() if "${{" not in str(v)}
-    env = {**os.environ, "GITHUB_OUTPUT": str(output), "RUNNER_TEMP": str(tmp), **own, **(extra or {})}
-    if path_first is not None:
-        env["PATH"] = f"{path_first}{os.pathsep}{env['PATH']}"
-    done = subprocess.run(
-        ["bash", "-e", "-c", step["run"]],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
-    return outputs, done.stdout + done.stderr
 
 
 def test_a_project_behind_gets_the_release_notes_and_the_command(template: Path, tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from helpers import (
     edit,
     git,
     make_template_repo,
+    run_step,
     tool,
     workflow,
 )
@@ -88,29 +88,6 @@ def checkout(remote: Path, dest: Path, ref: str = "main") -> Path:
 
 def job_steps(project: Path, job: str) -> list[dict]:
     return workflow(project, "template-news.yml")["jobs"][job]["steps"]
-
-
-def run_step(
-    cwd: Path, step: dict, runner_temp: Path, extra: dict[str, str], path: str | None = None
-) -> tuple[dict[str, str], str]:
-    """A `run:` step as the runner runs it; expressions come from ``extra``. Returns (outputs, log)."""
-    output = runner_temp / "github-output"
-    output.write_text("")
-    own = {k: str(v) for k, v in (step.get("env") or {}).items() if "${{" not in str(v)}
-    env = {**os.environ, "GITHUB_OUTPUT": str(output), "RUNNER_TEMP": str(runner_temp), **own, **extra}
-    if path is not None:
-        env["PATH"] = path
-    done = subprocess.run(
-        ["bash", "-e", "-c", step["run"]],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return dict(line.split("=", 1) for line in output.read_text().splitlines()), done.stdout + done.stderr
 
 
 def run_update_job(remote: Path, tmp: Path, newest: str = "v1.1.0") -> tuple[Path, dict[str, str]]:
