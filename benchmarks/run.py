@@ -8,7 +8,10 @@ Each figure is the median of several runs; each ratio is the median of the ratio
 pairs of runs made side by side by this one process (the floor's, then ours), so that the
 machine's speed, and a slow moment of it, cancels out. The
 "floor" is copier itself rendering a one-file, one-question template: its start-up,
-git and file work, which no template can avoid.
+git and file work, which no template can avoid. The "same-size floor" is copier rendering a
+template with this one's number of questions and files and no logic at all: what copier
+spends per question and per file, so that the ratio to it is what this template's own
+logic (extensions, templated defaults, paths and excludes) costs.
 Needs the test dependencies (`python -m pip install --group test`).
 """
 
@@ -26,6 +29,8 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -66,6 +71,32 @@ def floor_template(path: Path) -> Path:
     (path / "template").mkdir(parents=True)
     (path / "copier.yml").write_text("_subdirectory: template\nname:\n  type: str\n  default: x\n")
     (path / "template" / "README.md.jinja").write_text("# {{ name }}\n")
+    (path / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
+        "{{ _copier_answers|to_nice_yaml }}"
+    )
+    return git_repo(path, "v1.0.0")
+
+
+def sized_floor_template(path: Path, ours: Path, work: Path) -> Path:
+    """copier's floor at this template's size: as many questions as copier.yml asks (each with
+    a plain help text and default) and as many files as a default render writes (each with
+    every answer), but no logic: no extensions, no templated defaults, paths or excludes.
+    What copier itself spends per question and per file; the rest of a render is ours."""
+    config = yaml.safe_load((ours / "copier.yml").read_text(encoding="utf-8"))
+    questions = [key for key in config if not key.startswith("_")]
+    sh(copy_v1(ours, work / "sized-count", *OUR_ANSWERS))
+    files = [p for p in (work / "sized-count").rglob("*") if p.is_file() and ".git" not in p.parts]
+    (path / "template").mkdir(parents=True)
+    (path / "copier.yml").write_text(
+        "_subdirectory: template\n"
+        + "".join(
+            f"q{i}:\n  type: str\n  help: Question {i} of the size-matched floor\n  default: a{i}\n"
+            for i in range(len(questions))
+        )
+    )
+    body = "".join(f"{{{{ q{i} }}}}\n" for i in range(len(questions)))
+    for i in range(len(files) - 1):
+        (path / "template" / f"file{i}.txt.jinja").write_text(body)
     (path / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
         "{{ _copier_answers|to_nice_yaml }}"
     )
@@ -113,18 +144,26 @@ def paired(floor: list[float], ours: list[float]) -> tuple[float, float, float]:
     return median(floor), median(ours), median([o / f for f, o in zip(floor, ours, strict=True)])
 
 
-def bench_render(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float, float]:
-    samples: dict[str, list[float]] = {"floor": [], "ours": []}
+def bench_render(
+    work: Path, runs: int, floor: Path, sized: Path, ours: Path
+) -> tuple[float, float, float, float, float, float]:
+    """Medians of the floor's, the size-matched floor's and our renders; the paired ratios
+    of ours to each floor, and of the size-matched floor to the floor."""
+    samples: dict[str, list[float]] = {"floor": [], "sized": [], "ours": []}
     for i in range(runs + 1):  # the first round warms the disk cache and is dropped
         for name, template, data in (
             ("floor", floor, []),
+            ("sized", sized, []),
             ("ours", ours, OUR_ANSWERS),
         ):
             dest = work / f"render-{name}-{i}"
             t = timed(copy_v1(template, dest, *data))
             if i:
                 samples[name].append(t)
-    return paired(samples["floor"], samples["ours"])
+    f, o, ratio = paired(samples["floor"], samples["ours"])
+    s, _, sized_ratio = paired(samples["sized"], samples["ours"])
+    _, _, size_cost = paired(samples["floor"], samples["sized"])
+    return f, s, o, ratio, sized_ratio, size_cost
 
 
 def bench_update(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float, float]:
@@ -205,13 +244,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="cpl-bench-") as tmp:
         work = Path(tmp)
         floor, ours = floor_template(work / "floor"), this_template(work / "ours")
-        f, o, ratio = bench_render(work, args.runs, floor, ours)
+        sized = sized_floor_template(work / "sized", ours, work)
+        f, s, o, ratio, sized_ratio, size_cost = bench_render(work, args.runs, floor, sized, ours)
         rows.append(
             (
                 "render: copier copy --defaults",
                 f"{o:.2f} s",
                 f"floor {f:.2f} s",
                 f"{ratio:.2f}x (goal <= {GOALS['render']}x)",
+            )
+        )
+        rows.append(
+            (
+                "render, against copier at this size",
+                f"{o:.2f} s",
+                f"same-size floor {s:.2f} s ({size_cost:.2f}x the floor)",
+                f"{sized_ratio:.2f}x",
             )
         )
         release_v2(floor, "README.md.jinja")
