@@ -9,7 +9,9 @@ stand-in, as in test_template_news.py.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -235,3 +237,18 @@ def test_the_jobs_hold_what_they_need_and_no_more(github: Path, tmp_path: Path) 
 def test_off_by_default(default_project: Path) -> None:
     jobs = workflow(default_project, "template-news.yml")["jobs"]
     assert list(jobs) == ["news"]
+
+
+def test_after_copy_message_names_the_secret_and_environment_the_workflow_reads(tmp_path: Path) -> None:
+    """The after-copy message tells what lifts the own token's limits, with the names the
+    pull-request job really reads; a project without update pull requests is not told."""
+    project = tmp_path / "with"
+    done = copy_with_answers(project, {**REQUIRED_ANSWERS, "update_pull_request": "true"})
+    told = " ".join((done.stdout + done.stderr).split())
+    job = workflow(project, "template-news.yml")["jobs"]["pull-request"]
+    environment = job["environment"] if isinstance(job["environment"], str) else job["environment"]["name"]
+    assert set(re.findall(r"secrets\.(\w+)", json.dumps(job))) == {"TEMPLATE_UPDATE_TOKEN"}
+    assert "Template updates come as pull requests (template-news.yml)." in told
+    assert f'add a secret TEMPLATE_UPDATE_TOKEN to the environment "{environment}"' in told
+    done = copy_with_answers(tmp_path / "without", REQUIRED_ANSWERS)
+    assert "TEMPLATE_UPDATE_TOKEN" not in done.stdout + done.stderr
