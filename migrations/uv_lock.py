@@ -8,7 +8,9 @@ a lock that matches pyproject.toml (`uv lock --check`) is never touched. Written
   what pyproject.toml now asks and keeps every other locked version, so CI's
   `uv sync --locked` does not fail on the lock the update left stale.
 uv is the one on PATH, else the one beside copier's Python. Without uv, or without the
-package index, nothing is written and the output says the one command to run.
+package index, nothing is written and the output says the one command to run; without uv, a
+lock that exists cannot be checked, so the output says so when pyproject.toml differs from
+the project's last commit (when this update changed it).
 """
 
 from __future__ import annotations
@@ -49,12 +51,36 @@ def _uv(uv: str, project: Path, *args: str) -> subprocess.CompletedProcess[str] 
         return f"`uv lock` did not finish ({error})"
 
 
+def changed_since_commit(project: Path, name: str) -> bool:
+    """Whether the file differs from the project's last commit, or cannot be compared with it
+    (no git, no commit yet): what this update may have changed."""
+    try:
+        done = subprocess.run(
+            ["git", "diff", "--quiet", "HEAD", "--", name],
+            cwd=project,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return done.returncode != 0
+
+
 def migrate(project: Path | None = None, uv: str | None = None) -> list[str]:
     project = project or Path.cwd()
     exists = (project / LOCK).exists()
     uv = uv or find_uv()
     if uv is None:
-        return [] if exists else [f"{LOCK} not written: uv is not installed here; {TODO}"]
+        if not exists:
+            return [f"{LOCK} not written: uv is not installed here; {TODO}"]
+        if changed_since_commit(project, "pyproject.toml"):
+            return [
+                f"{LOCK} not checked: uv is not installed here, and pyproject.toml changed;"
+                + f" run `uv lock` in the project and commit {LOCK} if it changes"
+                + " (CI's `uv sync --locked` fails on a lock that no longer matches)"
+            ]
+        return []
     if exists:
         check = _uv(uv, project, "--check")
         if not isinstance(check, str) and check.returncode == 0:

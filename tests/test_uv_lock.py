@@ -22,6 +22,7 @@ from helpers import (
     commit_all,
     copier,
     copy_with_answers,
+    edit,
     git,
     run,
     tool,
@@ -130,6 +131,25 @@ def test_without_uv_nothing_is_written_and_the_task_says_what_to_run(
     )
     assert not (uv_project / "uv.lock").exists()
     assert "uv.lock not written: uv is not installed here; run `uv lock` in the project" in done.stdout
+
+
+def test_without_uv_a_lock_is_left_and_a_changed_pyproject_is_reported(
+    uv_project: Path, tmp_path: Path
+) -> None:
+    """uv.lock exists but uv does not: an update that changed pyproject.toml says the lock was
+    not checked and what to run; one that did not change it says nothing."""
+    git(uv_project, "init", "-q")
+    commit_all(uv_project, "As rendered")
+    lock = (uv_project / "uv.lock").read_bytes()
+    python = _python_without_uv(tmp_path)
+    task: list[str | Path] = [python, TEMPLATE_DIR / "extensions" / "load.py", "uv_lock"]
+    quiet = run(task, cwd=uv_project, env={"PATH": "/usr/bin:/bin"})
+    assert "uv.lock" not in quiet.stdout + quiet.stderr
+    edit(uv_project / "pyproject.toml", "dependencies = [", 'dependencies = [\n  "click>=8",')
+    told = run(task, cwd=uv_project, env={"PATH": "/usr/bin:/bin"})
+    assert "uv.lock not checked: uv is not installed here, and pyproject.toml changed" in told.stdout
+    assert "run `uv lock` in the project and commit uv.lock if it changes" in told.stdout
+    assert (uv_project / "uv.lock").read_bytes() == lock
 
 
 def _pins(lock: str) -> dict[str, str]:
