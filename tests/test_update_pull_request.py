@@ -60,12 +60,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return repo
 
 
-def on_github(template: Path, tmp_path: Path, release: str) -> Path:
+def on_github(template: Path, tmp_path: Path, release: str, *options: str) -> Path:
     """A project made at RELEASE with update_pull_request=yes (at v1.0.0 with a README edit of
     its own where v1.1.0 changes the same line), pushed to a bare repository: GitHub's copy."""
     project = tmp_path / "acme-widgets"
     answers = {**REQUIRED_ANSWERS, "update_pull_request": "true"}
-    copy_with_answers(project, answers, template, f"--vcs-ref={release}")
+    copy_with_answers(project, answers, template, f"--vcs-ref={release}", *options)
     if release == "v1.0.0":
         edit(project / "README.md", RELEASE_LINE, "Releases (our own wording) are published to PyPI by\n")
     git(project, "init", "-q", "-b", "main")
@@ -166,6 +166,20 @@ def test_a_release_becomes_one_pull_request_with_its_conflicts_marked(
     body = calls.with_name("gh-calls.body").read_text()
     assert "- `README.md`" in body and "Resolve them on this branch" in body
     assert "The tests run on this pull request as on any other." in body  # a token of its own
+
+
+def test_a_custom_answers_file_is_the_one_the_update_reads_and_writes(template: Path, tmp_path: Path) -> None:
+    """A project made with `-a .copier/acme.yml`: the update job updates that file (its
+    release moves), and no default answers file appears."""
+    remote = on_github(template, tmp_path, "v1.0.0", "--answers-file", ".copier/acme.yml")
+    artifact, outputs = run_update_job(remote, tmp_path)
+    assert outputs["changed"] == "true"
+    patch = (artifact / "update.patch").read_text()
+    assert "+++ b/.copier/acme.yml" in patch and "+_commit: v1.1.0" in patch
+    assert ".copier-answers.yml" not in patch
+    pushed, said, _ = run_pull_request_job(remote, outputs["base"], artifact, tmp_path, "runner-pr")
+    assert pushed["pushed"] == "true", said
+    assert "_commit: v1.1.0" in git(remote, "show", "template-update:.copier/acme.yml")
 
 
 def test_a_branch_with_a_persons_commits_is_never_replaced(github: Path, tmp_path: Path) -> None:
