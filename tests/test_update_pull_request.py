@@ -169,17 +169,20 @@ def test_a_release_becomes_one_pull_request_with_its_conflicts_marked(
 
 
 def test_a_custom_answers_file_is_the_one_the_update_reads_and_writes(template: Path, tmp_path: Path) -> None:
-    """A project made with `-a .copier/acme.yml`: the update job updates that file (its
-    release moves), and no default answers file appears."""
-    remote = on_github(template, tmp_path, "v1.0.0", "--answers-file", ".copier/acme.yml")
+    """A project made with `-a .copier-answers.pylib.yml` (a name for one of several
+    templates): the update job updates that file (its release moves), and no default
+    answers file appears. (Not a name in a folder: copier 9.10 writes `-a .copier/x.yml`
+    as `x.yml` at the top, and cannot update from it.)"""
+    custom = ".copier-answers.pylib.yml"
+    remote = on_github(template, tmp_path, "v1.0.0", "--answers-file", custom)
     artifact, outputs = run_update_job(remote, tmp_path)
     assert outputs["changed"] == "true"
     patch = (artifact / "update.patch").read_text()
-    assert "+++ b/.copier/acme.yml" in patch and "+_commit: v1.1.0" in patch
-    assert ".copier-answers.yml" not in patch
+    assert f"+++ b/{custom}" in patch and "+_commit: v1.1.0" in patch
+    assert "b/.copier-answers.yml" not in patch
     pushed, said, _ = run_pull_request_job(remote, outputs["base"], artifact, tmp_path, "runner-pr")
     assert pushed["pushed"] == "true", said
-    assert "_commit: v1.1.0" in git(remote, "show", "template-update:.copier/acme.yml")
+    assert "_commit: v1.1.0" in git(remote, "show", f"template-update:{custom}")
 
 
 def test_a_branch_with_a_persons_commits_is_never_replaced(github: Path, tmp_path: Path) -> None:
