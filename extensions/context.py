@@ -143,6 +143,7 @@ class Filters(Extension):
                 "release_refs": destination.release_refs,
                 "publish_workflow_default": destination.publish_workflow_default,
                 "git_changes": destination.git_changes,
+                "enclosing_repository": folder.enclosing_repository,
                 "tests_call": destination.tests_call,
             }
         )

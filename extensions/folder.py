@@ -82,6 +82,16 @@ def git_output(root: Path, *args: str) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def enclosing_repository(root: str | Path) -> str:
+    """The top of the git repository ``root`` lies in, when ``root`` is a subfolder of it ("" at
+    a repository's top or outside git): GitHub runs the workflows of the top's .github only."""
+    path = Path(str(root))
+    if not path.is_dir():
+        return ""
+    top = git_output(path, "rev-parse", "--show-toplevel")
+    return top if top and Path(top).resolve() != path.resolve() else ""
+
+
 def github_repository(url: str) -> tuple[str, str] | None:
     """(owner, repository) of a github.com URL, https or ssh; None for any other URL."""
     match = _GITHUB_URL.search(url)
@@ -92,10 +102,12 @@ def untracked_error(path: Path) -> str:
     """Files git does not track and does not ignore, listed whatever the user's git settings say
     (``status.showUntrackedFiles=no`` hides them from copier's own check of a dirty tree): an
     update or a retrofit could write over one of them."""
-    done = git(path, "status", "--porcelain", "--untracked-files=all")
+    # ls-files: the project's own folder only (it may be a subfolder of the repository), with
+    # paths relative to it.
+    done = git(path, "ls-files", "--others", "--exclude-standard", "-z")
     if done.returncode != 0:
         return ""  # not a git repository: copier and retrofit_error say so
-    untracked = [line[3:] for line in done.stdout.splitlines() if line.startswith("??")]
+    untracked = [name for name in done.stdout.split("\0") if name]
     if not untracked:
         return ""
     shown = ", ".join(untracked[:3]) + (f" and {len(untracked) - 3} more" if len(untracked) > 3 else "")

@@ -37,7 +37,8 @@ def deleted_files() -> list[str]:
 
 
 def recorded_answers(answers_file: str) -> dict[str, Any]:
-    done = _git("show", f"HEAD:{answers_file}")
+    # `HEAD:./name`: relative to this folder, which may be a subfolder of the repository.
+    done = _git("show", f"HEAD:./{answers_file}")
     if done.returncode != 0:
         raise Refusal(f"{answers_file} is not in the last commit, so the old version cannot be rendered.")
     answers = yaml.safe_load(done.stdout.decode("utf-8"))
@@ -81,7 +82,7 @@ def keep_edited(answers_file: str, template: str) -> list[str]:
             old = Path(folder) / "missing"
         kept = []
         for name in deleted:
-            committed = _git("show", f"HEAD:{name}").stdout
+            committed = _git("show", f"HEAD:./{name}").stdout
             rendered = old / name
             if rendered.is_file() and rendered.read_bytes() == committed:
                 continue  # exactly what the template made: deleted, as copier intends

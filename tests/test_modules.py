@@ -5,6 +5,7 @@ and the compiled-template memory of context.py. Real files and real git; no copi
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from extensions.retrofit import called_tests, new_jobs, project
 from extensions.retrofit.plan import Plan
 from extensions.retrofit.workflows import Workflow
 from extensions.retrofit.write import write
-from helpers import TEMPLATE_DIR, run
+from helpers import FIXTURES, TEMPLATE_DIR, commit_all, run
 
 # --- load.py ---------------------------------------------------------------------------------
 
@@ -91,6 +92,27 @@ def test_untracked_files_are_named_whatever_git_hides(tmp_path: Path) -> None:
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "draft.md").write_text("mine\n")
     assert "notes/draft.md" in folder.untracked_error(tmp_path)
+
+
+def test_a_project_in_a_subfolder_of_a_repository_sees_only_its_own_folder(tmp_path: Path) -> None:
+    """A project kept in a subfolder of a larger repository: its untracked files are those of
+    its own folder, named from it; the repository's top is known (GitHub runs only its
+    workflows), and a retrofit there is refused before anything is written."""
+    shutil.copytree(FIXTURES / "twine-release-setuppy", tmp_path / "packages" / "legacy")
+    run(["git", "init", "-q", tmp_path])
+    commit_all(tmp_path, "A repository with a package in a subfolder")
+    package = tmp_path / "packages" / "legacy"
+    (tmp_path / "elsewhere.txt").write_text("not the project's\n")
+    assert folder.untracked_error(package) == ""
+    (package / "notes.txt").write_text("mine\n")
+    assert "(notes.txt)" in folder.untracked_error(package)
+    (package / "notes.txt").unlink()
+    assert folder.enclosing_repository(package) == str(tmp_path.resolve())
+    assert folder.enclosing_repository(tmp_path) == ""
+    conf: dict[str, Any] = {"dst_path": package, "answers_file": None, "data": {}}
+    (tmp_path / "elsewhere.txt").unlink()
+    reason = destination.retrofit_error(conf, "add")
+    assert f"is a subfolder of the git repository {tmp_path.resolve()}" in reason
 
 
 def test_a_new_project_is_answered_without_the_retrofit(tmp_path: Path) -> None:

@@ -36,10 +36,21 @@ from helpers import (
 CUSTOM = ".copier-answers.pylib.yml"
 
 
-def new_project(template: Path, dest: Path, *options: str, **answers: str) -> Path:
-    """A project rendered with the README's command (and ``options``), committed."""
+# Where a project lives in its git repository: at the top, or in a subfolder of it (a
+# repository that holds several things); every update case runs in both.
+WHERE = ["top", "subfolder"]
+
+
+def new_project(template: Path, dest: Path, *options: str, where: str = "top", **answers: str) -> Path:
+    """A project rendered with the README's command (and ``options``), committed; with
+    ``where="subfolder"`` the repository is two folders up and the project is ``packages/NAME``."""
+    if where == "subfolder":
+        repository = dest.parent / "repository"
+        dest = repository / "packages" / dest.name
+        run(["git", "init", "-q", repository])
     copy_with_answers(dest, {**REQUIRED_ANSWERS, **answers}, template, *options)
-    run(["git", "init", "-q", dest])
+    if where == "top":
+        run(["git", "init", "-q", dest])
     commit_all(dest, "Start from the template")
     return dest
 
@@ -72,8 +83,9 @@ def test_case_1_custom_answers_file_keeps_how_the_project_was_made(
     assert load_yaml(project / CUSTOM)["retrofit"] == "no"
 
 
-def test_case_1_custom_answers_file_update_still_works(template: Path, tmp_path: Path) -> None:
-    project = new_project(template, tmp_path / "acme-widgets", "-a", CUSTOM)
+@pytest.mark.parametrize("where", WHERE)
+def test_case_1_custom_answers_file_update_still_works(template: Path, tmp_path: Path, where: str) -> None:
+    project = new_project(template, tmp_path / "acme-widgets", "-a", CUSTOM, where=where)
     done = copier("update", "--trust", "--defaults", "-a", CUSTOM, cwd=project, check=False)
     assert done.returncode == 0, done.stderr
     assert (project / "pyproject.toml").is_file()
@@ -82,12 +94,18 @@ def test_case_1_custom_answers_file_update_still_works(template: Path, tmp_path:
 # --- case 2: an answer change never deletes what the user changed ----------------------------
 
 
-@pytest.mark.parametrize("answers_file", [None, CUSTOM], ids=["default-answers", "custom-answers"])
+@pytest.mark.parametrize(
+    ("answers_file", "where"),
+    [(None, "top"), (CUSTOM, "top"), (None, "subfolder")],
+    ids=["default-answers", "custom-answers", "subfolder"],
+)
 def test_case_2_answer_change_keeps_the_users_edited_files(
-    template: Path, tmp_path: Path, answers_file: str | None
+    template: Path, tmp_path: Path, answers_file: str | None, where: str
 ) -> None:
     options = ("-a", answers_file) if answers_file else ()
-    project = new_project(template, tmp_path / "acme-widgets", *options, cli="argparse", docs="mkdocs")
+    project = new_project(
+        template, tmp_path / "acme-widgets", *options, where=where, cli="argparse", docs="mkdocs"
+    )
     main = project / "src/acme_widgets/__main__.py"
     main.write_text(main.read_text() + "\n# The user's own line.\n")
     index = project / "docs/index.md"
@@ -106,6 +124,18 @@ def test_case_2_answer_change_keeps_the_users_edited_files(
     assert not (project / "mkdocs.yml").exists()
     assert not (project / "tests/test_cli.py").exists()
     assert not (project / ".github/workflows/docs.yml").exists()
+
+
+def test_a_new_project_in_a_subfolder_is_told_where_github_reads_workflows(
+    template: Path, tmp_path: Path
+) -> None:
+    """Rendered inside an existing repository, the project is told that GitHub runs only the
+    top's workflows, and is not told to `git init` a repository inside another."""
+    run(["git", "init", "-q", tmp_path])
+    done = copy_with_answers(tmp_path / "packages" / "acme-widgets", REQUIRED_ANSWERS, template)
+    said = " ".join((done.stdout + done.stderr).split())
+    assert f"This folder is inside the git repository {tmp_path.resolve()}" in said
+    assert "git init" not in said
 
 
 # --- case 3: retrofit=add and the owner's files of the template's names ------------------------
@@ -172,10 +202,11 @@ def test_case_5_untracked_work_stops_a_retrofit_with_untracked_files_hidden(
     assert wip.read_text() == "# work in progress\n"
 
 
+@pytest.mark.parametrize("where", WHERE)
 def test_case_5_untracked_work_stops_an_update_with_untracked_files_hidden(
-    template: Path, tmp_path: Path
+    template: Path, tmp_path: Path, where: str
 ) -> None:
-    project = new_project(template, tmp_path / "acme-widgets")
+    project = new_project(template, tmp_path / "acme-widgets", where=where)
     git(project, "config", "status.showUntrackedFiles", "no")
     wip = project / "notes.txt"
     wip.write_text("work in progress\n")
@@ -237,10 +268,11 @@ def test_case_6_deeply_nested_files_are_refused_in_one_line(
 # --- case 7: what the project's own commands make does not block an update ------------------------
 
 
-def test_case_7_a_uv_lock_does_not_block_an_update(template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", WHERE)
+def test_case_7_a_uv_lock_does_not_block_an_update(template: Path, tmp_path: Path, where: str) -> None:
     """`uv run` (and `uv lock`) write uv.lock in a uv project; an update still runs. (The docs
     build's site/ is checked where tests/test_options.py runs the real `mkdocs build`.)"""
-    project = new_project(template, tmp_path / "acme-widgets", ci_installer="uv")
+    project = new_project(template, tmp_path / "acme-widgets", where=where, ci_installer="uv")
     uv = {"UV_PYTHON": sys.executable, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
     run([tool("uv"), "lock"], cwd=project, env=uv)
     lock = (project / "uv.lock").read_bytes()
@@ -372,14 +404,21 @@ def marker(path: str) -> str:
     return f"# user's own line in {path}"
 
 
-@pytest.fixture(scope="module", params=[None, CUSTOM], ids=["default-answers", "custom-answers"])
+@pytest.fixture(
+    scope="module",
+    params=[(None, "top"), (CUSTOM, "subfolder")],
+    ids=["default-answers", "custom-answers-in-a-subfolder"],
+)
 def edited_everywhere(
     request: pytest.FixtureRequest, template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, str | None, list[str]]:
-    """A rich project whose user appended a line to every file the template rendered."""
-    answers_file = request.param
+    """A rich project whose user appended a line to every file the template rendered (at the
+    top of its repository, or in a subfolder of it)."""
+    answers_file, where = request.param
     options = ("-a", answers_file) if answers_file else ()
-    project = new_project(template, tmp_path_factory.mktemp("rich") / "acme-widgets", *options, **RICH)
+    project = new_project(
+        template, tmp_path_factory.mktemp("rich") / "acme-widgets", *options, where=where, **RICH
+    )
     edited = [
         name
         for name in git(project, "ls-files").splitlines()
@@ -405,8 +444,11 @@ def test_no_answer_change_loses_a_user_edit(
     edited_everywhere: tuple[Path, str | None, list[str]], changes: dict[str, str]
 ) -> None:
     base, answers_file, edited = edited_everywhere
-    project = Path(tempfile.mkdtemp(prefix="nothing-lost-")) / "acme-widgets"
-    shutil.copytree(base, project, symlinks=True)
+    # The copy holds the whole repository (the project may be a subfolder of it).
+    top = Path(git(base, "rev-parse", "--show-toplevel").strip())
+    copied = Path(tempfile.mkdtemp(prefix="nothing-lost-")) / top.name
+    shutil.copytree(top, copied, symlinks=True)
+    project = copied / base.relative_to(top)
     options = ["-a", answers_file] if answers_file else []
     data = [arg for key, value in changes.items() for arg in ("-d", f"{key}={value}")]
     done = copier("update", "--trust", "--defaults", *options, *data, cwd=project, check=False)
@@ -420,4 +462,4 @@ def test_no_answer_change_loses_a_user_edit(
         path = project / name
         assert path.is_file(), (changes, f"{name} was deleted", said)
         assert marker(name) in path.read_text(encoding="utf-8"), (changes, f"the edit of {name} was lost")
-    shutil.rmtree(project.parent)
+    shutil.rmtree(copied.parent)

@@ -26,6 +26,7 @@ from ..folder import (
     answered_retrofit,
     answers_path,
     copier_operation,
+    enclosing_repository,
     git,
     is_existing_project,
     recorded,
@@ -232,6 +233,12 @@ def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
         return (
             f"{path} is not a git repository. A retrofit changes files in place: run `git init && git add -A "
             "&& git commit -m 'Before Trusted Publishing'` first, so every change can be reviewed and undone."
+        )
+    if top := enclosing_repository(path):
+        return (
+            f"{path} is a subfolder of the git repository {top}: GitHub runs only the workflows in "
+            f"{top}/.github/workflows, so a retrofit here would change nothing GitHub runs. Retrofit the "
+            "release workflow of the repository by hand (documentation: Existing project)."
         )
     if git(path, "status", "--porcelain", "--untracked-files=all").stdout.strip():
         return (
