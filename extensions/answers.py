@@ -66,7 +66,7 @@ def question_error(question: str, value: Any, retrofit: Any = "no", conf: Any = 
         if value not in CHOICES[question]:
             return f"{value!r} is not one of {', '.join(CHOICES[question])}."
         if question == "build_backend" and value == "other" and new_project:
-            return "A new project is built with setuptools, hatchling or scikit-build-core."
+            return "A new project is built with setuptools, hatchling or scikit-build-core: other is for an existing project only."
         if question == "build_backend" and value == "scikit-build-core" and not new_project:
             return "An existing project keeps its own build backend: answer other."
         return ""
@@ -92,6 +92,23 @@ def refused(context: Context, value: Any, question: str) -> str:
         lambda text: question_error(question, text, context.get("retrofit"), context.get("_copier_conf")),
     )
     return prompts.fit(context, rule(value), question)
+
+
+# Why a choice is shown disabled at a prompt, short enough to follow its label at 80 columns.
+_CHOICE_FOR = {
+    "other": "other is for an existing project only",
+    "scikit-build-core": "for a new project only",
+}
+
+
+@pass_context
+def choice_refused(context: Context, question: str, value: str) -> str:
+    """A choice's own validator: a choice the question's rule refuses for this project is shown
+    disabled at the prompt (copier does not run the question's validator on a pick from a
+    list, so without this a new project could pick `other` and fail after every question)."""
+    if not question_error(question, value, context.get("retrofit")):
+        return ""
+    return _CHOICE_FOR.get(value, "not for this project")
 
 
 @pass_context

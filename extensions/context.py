@@ -153,6 +153,7 @@ class Filters(Extension):
                 "copier_operation": folder.copier_operation,
                 "opt_in_default": answers.opt_in_default,
                 "given_ok": answers.given_ok,
+                "choice_refused": answers.choice_refused,
                 "default_python_min": lambda: pythons.default_min(today()),
                 "released_pythons": lambda: pythons.released(today()),
                 "license_text": licenses.license_text,

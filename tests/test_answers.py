@@ -225,7 +225,7 @@ REFUSALS = [
     ("release_environment", "release/prod", "not a GitHub environment name"),
     ("license", "WTFPL", "Invalid choice"),
     ("build_backend", "poetry", "Invalid choice"),
-    ("build_backend", "other", "A new project is built with setuptools, hatchling or scikit-build-core"),
+    ("build_backend", "other", "other is for an existing project only"),
     # One trailing newline: `re.match` with `$` used to accept each of these.
     ("project_name", "acme-widgets\n", "not a valid PyPI project name"),
     ("github_owner", "acme\n", "not a GitHub user or organisation name"),

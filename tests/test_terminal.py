@@ -303,7 +303,17 @@ def test_only_the_derived_project_kind_can_be_chosen(
     existing project" and pressing Enter still makes a new project (the others are disabled)."""
     down = "\x1b[B"
     terminal = Terminal(copier_command, ["copy", "--trust", str(template), "fresh"], tmp_path, columns=80)
-    output = terminal.answer({"retrofit": [down + down + "\r"], "github_owner": [typed("acme")]})
+    # The same for the build backend: "other" (the fourth) is an existing project's own backend.
+    output = terminal.answer(
+        {
+            "retrofit": [down + down + "\r"],
+            "github_owner": [typed("acme")],
+            "build_backend": [down * 3 + "\r"],
+        }
+    )
     assert terminal.exit_status == 0, output
-    assert load_yaml(tmp_path / "fresh/.copier-answers.yml")["retrofit"] == "no"
+    assert "Traceback" not in output
+    answers = load_yaml(tmp_path / "fresh/.copier-answers.yml")
+    assert answers["retrofit"] == "no"
+    assert answers["build_backend"] != "other"
     assert (tmp_path / "fresh/pyproject.toml").is_file()
