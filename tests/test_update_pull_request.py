@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import stat
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from helpers import (
     commit_all,
     copy_with_answers,
     edit,
+    gh_stub,
     git,
     make_template_repo,
     run_step,
@@ -32,12 +32,6 @@ from helpers import (
 
 BOT = "41898282+github-actions[bot]@users.noreply.github.com"
 RELEASE_LINE = "Releases are published to PyPI by\n"
-GH_STUB = """#!/usr/bin/env bash
-# Stands in for GitHub's command line: records each call and the body it was given.
-echo "$*" >> "$GH_CALLS"
-for arg in "$@"; do [ -f "$arg" ] && cat "$arg" >> "$GH_CALLS.body"; done
-true
-"""
 
 
 @pytest.fixture(scope="module")
@@ -111,25 +105,26 @@ def run_pull_request_job(
     name: str,
     own_token: bool = False,
     newest: str = "v1.1.0",
+    pull_requests: list[dict[str, object]] | None = None,
 ) -> tuple[dict[str, str], str, Path]:
     """Job `pull-request`, in a fresh runner with only the artifact: returns the push step's
-    outputs, everything it printed, and the gh calls file."""
+    outputs, everything it printed, and the file of the calls made to gh after the push.
+    ``pull_requests``: what GitHub knows of the branch's pull requests (number, state,
+    headRefOid), as `gh pr list` would list them."""
     runner = tmp / name
     runner.mkdir()
     shutil.copytree(artifact, runner / "template-update")
     work = checkout(remote, runner / "work", base)
     commit, push, open_pr = [s for s in job_steps(work, "pull-request") if "run" in s]
     _, said = run_step(work, commit, runner, {"NEWEST": newest})
+    path = f"{gh_stub(runner / 'bin')}{os.pathsep}{os.environ['PATH']}"
+    github = {"GH_CALLS": str(runner / "gh-calls-push"), "GH_PULL_REQUESTS": json.dumps(pull_requests or [])}
     token = {"TOKEN": "a-token", "OWN_TOKEN": "true" if own_token else "false"}
-    outputs, pushed = run_step(work, push, runner, token)
+    outputs, pushed = run_step(work, push, runner, {**token, **github}, path=path)
     calls = runner / "gh-calls"
     if outputs.get("pushed") == "true":
-        bin_dir = runner / "bin"
-        bin_dir.mkdir()
-        (bin_dir / "gh").write_text(GH_STUB)
-        (bin_dir / "gh").chmod((bin_dir / "gh").stat().st_mode | stat.S_IEXEC)
         env = {"NEWEST": newest, "GH_CALLS": str(calls), "OWN_TOKEN": token["OWN_TOKEN"]}
-        run_step(work, open_pr, runner, env, path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        run_step(work, open_pr, runner, env, path=path)
     return outputs, said + pushed, calls
 
 
@@ -205,6 +200,52 @@ def test_a_branch_with_a_persons_commits_is_never_replaced(github: Path, tmp_pat
     assert "has commits by jane@example.com: it is left as it is" in said
     assert git(github, "rev-parse", "template-update").strip() == tip
     assert not calls.exists()  # no pull request edited either
+    # Nor while its pull request is open, whatever else GitHub lists for the branch.
+    listed = [
+        {"number": 3, "state": "CLOSED", "headRefOid": "0" * 40},
+        {"number": 4, "state": "OPEN", "headRefOid": tip},
+    ]
+    fourth, said, _ = run_pull_request_job(github, base, artifact, tmp_path, "runner-4", pull_requests=listed)
+    assert fourth["pushed"] == "false", said
+    assert git(github, "rev-parse", "template-update").strip() == tip
+
+
+@pytest.mark.parametrize("how", ["squash-merged", "rebase-merged", "closed"])
+def test_a_finished_pull_request_does_not_stop_the_next_one(
+    github: Path, tmp_path: Path, template: Path, how: str
+) -> None:
+    """A person resolved the conflict on the branch, and the pull request was merged by squash
+    or rebase (GitHub keeps the branch, with the person's commit on it) or closed: the next
+    release makes a new pull request from the default branch."""
+    artifact, outputs = run_update_job(github, tmp_path)
+    first, said, _ = run_pull_request_job(github, outputs["base"], artifact, tmp_path, "runner-1")
+    assert first["pushed"] == "true", said
+    person = checkout(github, tmp_path / "maintainer", "origin/template-update")
+    (person / "README.md").write_text("Resolved by hand.\n")
+    git(person, "-c", "user.name=Jane", "-c", "user.email=jane@example.com", "commit", "-qam", "Resolve")
+    git(person, "push", "-q", "origin", "HEAD:refs/heads/template-update")
+    tip = git(github, "rev-parse", "template-update").strip()
+    # What GitHub's squash or rebase merge leaves on main: new commits of the branch's changes.
+    who = ("-c", "user.name=Jane", "-c", "user.email=jane@example.com")
+    git(person, "checkout", "-q", "-B", "main", "origin/main")
+    if how == "squash-merged":
+        git(person, "merge", "-q", "--squash", tip)
+        git(person, *who, "commit", "-qm", "Update (#7)")
+    elif how == "rebase-merged":
+        git(person, *who, "cherry-pick", f"origin/main..{tip}")
+    git(person, "push", "-q", "origin", "main")
+    state = "CLOSED" if how == "closed" else "MERGED"
+    listed = [{"number": 7, "state": state, "headRefOid": tip}]
+    (tmp_path / "next").mkdir()
+    artifact, outputs = run_update_job(github, tmp_path / "next", newest="v1.2.0")
+    assert outputs["changed"] == "true"
+    second, said, calls = run_pull_request_job(
+        github, outputs["base"], artifact, tmp_path, "runner-2", newest="v1.2.0", pull_requests=listed
+    )
+    assert second["pushed"] == "true", said
+    assert f"Pull request #7 {state.lower()}: the branch template-update starts again" in said
+    assert branch_commits(github, outputs["base"]) == [f"{BOT} Update from the template to v1.2.0"]
+    assert "pr create --head template-update" in calls.read_text()
 
 
 def test_githubs_own_token_does_not_try_to_push_workflow_changes(github: Path, tmp_path: Path) -> None:
@@ -267,5 +308,6 @@ def test_after_copy_message_names_the_secret_and_environment_the_workflow_reads(
     assert set(re.findall(r"secrets\.(\w+)", json.dumps(job))) == {"TEMPLATE_UPDATE_TOKEN"}
     assert "Template updates come as pull requests (template-news.yml)." in told
     assert f'add a secret TEMPLATE_UPDATE_TOKEN to the environment "{environment}"' in told
+    assert "Its pushes start your push workflows, with their secrets, before anyone reviews them" in told
     done = copy_with_answers(tmp_path / "without", REQUIRED_ANSWERS)
     assert "TEMPLATE_UPDATE_TOKEN" not in done.stdout + done.stderr
