@@ -33,7 +33,14 @@ def run(name: str, migrate: Callable[[], list[str]]) -> int:
     try:
         changes = migrate()
     except Refusal as refusal:
-        print(f"copier-python-lib migration {name} stopped, nothing was changed:\n{refusal}", file=sys.stderr)
+        # Copier runs tasks and migrations after it has written its files: this step changed
+        # nothing, but what copier wrote before it is there to review (never "nothing changed").
+        print(
+            f"copier-python-lib migration {name} stopped; it changed nothing itself. What copier wrote "
+            f"before it is in the working tree (`git status`; `git restore . && git clean -fd` undoes "
+            f"it all):\n{refusal}",
+            file=sys.stderr,
+        )
         return 1
     for change in changes:
         print(f"copier-python-lib migration {name}: {change}")

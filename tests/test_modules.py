@@ -201,3 +201,40 @@ def test_each_string_is_compiled_once_per_environment() -> None:
     )  # copier's yield: as before
     with pytest.raises(TypeError):
         env.from_string(True)  # type: ignore[arg-type]  # copier relies on this for non-strings
+
+
+def test_a_refused_migration_never_says_nothing_changed(capsys: pytest.CaptureFixture[str]) -> None:
+    """Copier runs a migration after it has written the update: a refusal says that this step
+    changed nothing, and that what copier wrote is there to review (not "nothing was changed")."""
+    from migrations._migration import Refusal
+    from migrations._migration import run as run_migration
+
+    def refuse() -> list[str]:
+        raise Refusal("release.yml:3: the reason.")
+
+    assert run_migration("retrofit", refuse) == 1
+    said = capsys.readouterr().err
+    assert "nothing was changed" not in said
+    assert "it changed nothing itself. What copier wrote before it is in the working tree" in said
+    assert said.rstrip().endswith("release.yml:3: the reason.")
+
+
+def test_a_workflow_that_is_not_utf8_is_passed_over_only_when_it_shows_nothing_to_pypi(
+    tmp_path: Path,
+) -> None:
+    from extensions.retrofit.workflows import RetrofitRefusal, read_workflows
+
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "ci.yml").write_text(
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+    )
+    (folder / "latin1.yml").write_bytes("name: caf\xe9\non: push\njobs: {}\n".encode("latin-1"))
+    assert [w.path.name for w in read_workflows(tmp_path)] == ["ci.yml"]
+    (folder / "latin1.yml").write_bytes(
+        "name: caf\xe9\non: push\njobs:\n  u:\n    steps:\n      - run: twine upload dist/*\n".encode(
+            "latin-1"
+        )
+    )
+    with pytest.raises(RetrofitRefusal, match=r"latin1\.yml:1: not UTF-8"):
+        read_workflows(tmp_path)

@@ -514,6 +514,8 @@ def test_update_after_retrofit_upgrades_a_token_that_came_back(tmp_path: Path) -
         "        uses: pypa/gh-action-pypi-publish@",
         "        with:\n          password: ${{ secrets.PYPI_TOKEN }}\n        uses: pypa/gh-action-pypi-publish@",
     )
+    # A workflow of the owner's that is not UTF-8 and publishes nothing blocks no update.
+    (project / ".github/workflows/notes.yml").write_bytes(b"name: caf\xe9\non: push\njobs: {}\n")
     commit_all(project, "Token again")
     done = copier("update", "--trust", "--defaults", cwd=project)
     assert "uses no password any more" in done.stdout + done.stderr

@@ -34,7 +34,7 @@ from ..folder import (
 )
 from . import project, recognise
 from .upgrade import check, planned, tests_calls
-from .workflows import RetrofitRefusal, Workflow, get, publishing_workflows, scalar, workflow_files
+from .workflows import RetrofitRefusal, Workflow, get, publishing_workflows, read_workflows, scalar
 
 
 def derived_mode(conf: Any, operation: str = "copy") -> str:
@@ -78,7 +78,7 @@ def retrofit_default(conf: Any, operation: str = "copy") -> str:
                 raise UserMessageError(_subfolder_refusal(path))
             # A workflow that publishes in a way the retrofit does not convert: no new library
             # is rendered over a project that releases (its README, its LICENSE...).
-            for workflow in map(Workflow, workflow_files(path)):
+            for workflow in read_workflows(path):
                 if reason := recognise.obstacle(workflow):
                     raise UserMessageError(
                         f"{reason} (This folder holds no pyproject.toml, setup.py or setup.cfg, and copier "

@@ -54,6 +54,7 @@ from .workflows import (
     has_id_token,
     is_trusted,
     publishing_workflows,
+    read_workflows,
     scalar,
     span,
     workflow_files,
@@ -303,7 +304,7 @@ def tests_calls(root: Path) -> called_tests.Called:
     """retrofit=add: the project's workflows that run tests, which the added publish.yml calls
     before each release (each gains ``workflow_call``), and why any other is not called."""
     try:
-        others = [w for w in map(Workflow, workflow_files(root)) if any(j.runs_tests() for j in w.jobs())]
+        others = [w for w in read_workflows(root) if any(j.runs_tests() for j in w.jobs())]
     except (RetrofitRefusal, OSError):
         return called_tests.Called()
     release = Workflow(root / ".github" / "workflows" / "publish.yml", _ADDED_PUBLISH_YML)
@@ -355,7 +356,7 @@ def _obstacle(root: Path, workflows: list[Workflow]) -> str:
             "publish different projects, each needs a trusted publisher of its own: retrofit them by hand "
             "(documentation: Existing project). Then commit, and run copier again."
         )
-    for workflow in map(Workflow, workflow_files(root)):
+    for workflow in read_workflows(root):
         if reason := recognise.obstacle(workflow):
             return reason
         if not workflow.publishing_jobs() and (line := workflow.mentions_pypi_token()):

@@ -27,6 +27,29 @@ _RUNNER = r"(?:(?:python3?\s+-m|uv\s+run(?:\s+--?[\w-]+(?:[ =][^\s-]\S*)?)*|uvx|
 UPLOAD = re.compile(_RUNNER + r"(?:twine\s+upload\b|(?:poetry|hatch|uv|flit|pdm)\s+publish\b)")
 UPLOAD_ANYWHERE = re.compile(r"\btwine\s+upload\b|\b(?:poetry|hatch|uv|flit|pdm)\s+publish\b")
 SECRET = re.compile(r"\$\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}")
+# Inside a `${{ }}` expression, every way to read a secret: `secrets.X`, `secrets['X']`,
+# `secrets["X"]` (in `||`, `&&`, `format()`... alike), and the whole context (`toJSON(secrets)`).
+EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_SECRET_READ = re.compile(
+    r"""\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\2\s*\])"""
+)
+_WHOLE_SECRETS = re.compile(r"\bsecrets\b(?!\s*[.\[])")
+# What `secrets_read` lists for an expression that hands every secret on.
+ALL_SECRETS = "*"
+
+
+def secrets_read(text: str) -> list[str]:
+    """The secrets ``text`` reads in its `${{ }}` expressions, in order, each once; ``ALL_SECRETS``
+    where an expression reads the whole context."""
+    found: list[str] = []
+    for expression in EXPRESSION.findall(text):
+        for match in _SECRET_READ.finditer(expression):
+            found.append(match.group(1) or match.group(3))
+        if _WHOLE_SECRETS.search(_SECRET_READ.sub("", expression)):
+            found.append(ALL_SECRETS)
+    return list(dict.fromkeys(found))
+
+
 _TESTS = re.compile(
     r"pytest|unittest|\b(?:tox|nox)\b|\bhatch (?:test|run\b.*\btests?\b)|\bmake test\b|\bjust test\b"
 )
@@ -73,6 +96,34 @@ def workflow_files(root: Path) -> list[Path]:
             )
     folder = root / ".github" / "workflows"
     return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]) if folder.is_dir() else []
+
+
+def _shows_nothing_to_pypi(raw: bytes) -> bool:
+    """A workflow's bytes, read with every undecodable byte replaced, hold no upload, no publish
+    action and no secret at all: whatever it does, it does not publish to PyPI."""
+    text = raw.decode("utf-8", errors="replace")
+    return not (UPLOAD_ANYWHERE.search(text) or PUBLISH_ACTION in text or secrets_read(text))
+
+
+def read_workflows(root: Path) -> list[Workflow]:
+    """Every workflow of the project, read. A file that is not UTF-8 and shows nothing that could
+    publish (no upload, no publish action, no secret) is passed over: it cannot be edited, and
+    no retrofit or update needs to (any other unreadable file is refused, naming it)."""
+    found = []
+    for path in workflow_files(root):
+        try:
+            found.append(Workflow(path))
+        except RetrofitRefusal:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_WORKFLOW_BYTES:
+                raise
+            raw = path.read_bytes()
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                if _shows_nothing_to_pypi(raw):
+                    continue
+            raise
+    return found
 
 
 def read_workflow(path: Path) -> tuple[str, str]:
@@ -329,7 +380,7 @@ def publishing_workflows(root: Path) -> list[Workflow]:
     files = workflow_files(root)
     key = (str(root), tuple((f.name, f.lstat().st_mtime_ns, f.lstat().st_size) for f in files))
     if key not in _PUBLISHING:
-        _PUBLISHING[key] = [w for w in map(Workflow, files) if w.publishing_jobs()]
+        _PUBLISHING[key] = [w for w in read_workflows(root) if w.publishing_jobs()]
     return _PUBLISHING[key]
 
 
