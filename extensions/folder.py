@@ -54,8 +54,7 @@ def recorded(answers: Path, operation: str) -> bool:
     return operation == "update" or (operation == "unknown" and answers.is_file())
 
 
-def answered_retrofit(answers_file: Path) -> str:
-    """The recorded answer ("no" for a project made before the question existed, or none)."""
+def _answers(answers_file: Path) -> dict[str, Any]:
     try:
         answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) if answers_file.is_file() else None
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as error:
@@ -63,7 +62,25 @@ def answered_retrofit(answers_file: Path) -> str:
             f"{answers_file.name} is not readable YAML ({type(error).__name__}): restore it with "
             f"`git checkout -- {answers_file.name}` and run copier again."
         ) from None
-    return str(answers.get("retrofit", "no")) if isinstance(answers, dict) else "no"
+    return answers if isinstance(answers, dict) else {}
+
+
+def answered_retrofit(answers_file: Path) -> str:
+    """The recorded answer ("no" for a project made before the question existed, or none)."""
+    return str(_answers(answers_file).get("retrofit", "no"))
+
+
+# Answers that only this template's answers files record (every release has asked them).
+_OUR_ANSWERS = frozenset({"project_name", "github_owner", "release_environment"})
+
+
+def other_template(answers_file: Path) -> str:
+    """The template another template's answers file records (its `_src_path`, or "another
+    template"); "" for a file of this template's, or no file."""
+    answers = _answers(answers_file)
+    if not answers or answers.keys() >= _OUR_ANSWERS:
+        return ""
+    return str(answers.get("_src_path") or "another template")
 
 
 def git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -170,6 +170,21 @@ def test_case_3_add_keeps_the_owners_zizmor_configuration(template: Path, tmp_pa
     assert (project / ".github/workflows/publish.yml").is_file()
 
 
+def test_another_templates_answers_file_is_kept_and_named(template: Path, tmp_path: Path) -> None:
+    """A project made from another template keeps that template's `.copier-answers.yml`: the
+    retrofit asks for an answers file of its own (`-a`), and with one it goes ahead."""
+    project = existing_project("twine-tag-onefile", tmp_path / "legacy")
+    other = "# Changes here will be overwritten by Copier\n_commit: 1.2.0\n_src_path: gh:acme/copier-other\nproject_name: acme\n"
+    (project / ".copier-answers.yml").write_text(other)
+    commit_all(project, "Made from another template")
+    said = " ".join(refused(template, project).split())
+    assert ".copier-answers.yml records the answers of gh:acme/copier-other" in said
+    assert "-a .copier-answers.pylib.yml" in said and "delete" not in said
+    retrofit(template, project, "-a", CUSTOM)
+    assert (project / ".copier-answers.yml").read_text() == other
+    assert load_yaml(project / CUSTOM)["retrofit"] == "upgrade"
+
+
 # --- case 4: the derived project kind is the only one accepted ---------------------------------
 
 

@@ -29,6 +29,7 @@ from ..folder import (
     enclosing_repository,
     git,
     is_existing_project,
+    other_template,
     recorded,
     untracked_error,
 )
@@ -216,7 +217,16 @@ def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
             f"{path} holds an existing project: a new project cannot be rendered over it. "
             "Leave out -d retrofit=no; the template then keeps the project's own files."
         )
+    if other := other_template(answers):
+        # Copier would write this template's answers over another template's.
+        return (
+            f"{answers.name} records the answers of {other}, another template this project came from. "
+            "Keep them: run the same command with `-a .copier-answers.pylib.yml` (any other name works), "
+            "so that each template has an answers file of its own."
+        )
     for made in dict.fromkeys([answers, *sorted(path.glob(".copier-answers*.yml"))]):
+        if other_template(made):
+            continue  # another template's answers say nothing about this one
         if made.is_file() and answered_retrofit(made) == "no":
             return (
                 f"{made} says this project was made from a template as a new project. If it was, bring "
