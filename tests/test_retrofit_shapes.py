@@ -581,3 +581,16 @@ def test_each_refusal_of_the_plan_is_one_line_naming_file_and_line_and_its_own_o
         assert re.match(r"\.github/workflows/release\.yml:\d+: ", message) and "\n" not in message, case
     openings = {case: message.split(": ", 1)[1][:40] for case, message in messages.items()}
     assert len(set(openings.values())) == len(openings), openings
+
+
+def test_a_key_set_twice_is_refused_for_what_it_is() -> None:
+    """GitHub refuses a workflow whose mapping sets a key twice, and a reader keeps one of them
+    at a guess: the refusal names the key and both lines (it once blamed an artifact name)."""
+    steps = "      - run: python -m build\n      - run: twine upload dist/*\n        run: echo again\n"
+    message = refusal(
+        job_with("", steps + "        env:\n          TWINE_PASSWORD: ${{ secrets.PYPI_TOKEN }}\n", head=TAGS)
+    )
+    assert "release.yml:10: `run` is set twice in one mapping (first at line 9)" in message
+    # Merge keys may repeat, as YAML allows.
+    merged = "x: &a {k: 1}\ny: &b {j: 2}\nz:\n  <<: *a\n  <<: *b\n"
+    assert Workflow(Path("/nonexistent/.github/workflows/w.yml"), merged).root is not None

@@ -299,6 +299,29 @@ def _compose(text: str) -> yaml.Node | None:
         return yaml.compose(text.replace("\t", " "))
 
 
+def _duplicate_key(root: yaml.Node | None) -> tuple[yaml.ScalarNode, yaml.ScalarNode] | None:
+    """(the second, the first) of a key set twice in one mapping; each node is looked at once
+    (aliases repeat nodes). Merge keys (`<<`) are YAML's own and may repeat."""
+    seen: set[int] = set()
+    todo = [root] if root is not None else []
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[str, yaml.ScalarNode] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    if key.value in keys:
+                        return key, keys[key.value]
+                    keys[key.value] = key
+                todo.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+    return None
+
+
 class Workflow:
     def __init__(self, path: Path, text: str | None = None) -> None:
         self.path = path
@@ -318,6 +341,14 @@ class Workflow:
                 f"{self.where(1)}: nested too deeply to read (thousands of levels); retrofit it by hand "
                 "(see the README)."
             ) from None
+
+        if duplicate := _duplicate_key(self.root):
+            key, first = duplicate
+            raise RetrofitRefusal(
+                f"{self.where(key.start_mark.line + 1)}: `{key.value}` is set twice in one mapping (first at "
+                f"line {first.start_mark.line + 1}); GitHub refuses such a workflow, and which one a reader "
+                "keeps is a guess. Remove one, commit, and run copier again."
+            )
 
     def where(self, line: int) -> str:
         return f".github/workflows/{self.path.name}:{line}"
