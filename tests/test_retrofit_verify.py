@@ -149,7 +149,7 @@ PLANTED: dict[str, tuple[Callable[[Plan], Plan], str]] = {
     ),
     "a condition reads a job it does not need": (
         _swap(
-            "    runs-on: ubuntu-latest\n    timeout-minutes: 10",
+            "    if: startsWith(github.ref, 'refs/tags/')\n    runs-on: ubuntu-latest\n    timeout-minutes: 10",
             "    if: needs.docs.result == 'success'\n    runs-on: ubuntu-latest\n    timeout-minutes: 10",
         ),
         "job publish-to-pypi reads needs.docs but does not need docs",
