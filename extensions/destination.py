@@ -152,10 +152,10 @@ def tests_call(root: str | Path) -> dict[str, Any]:
 
 
 # Used by the messages and RELEASING.md of a retrofit only.
-def retrofit_report(root: str | Path, workflow: str) -> dict[str, Any]:
+def retrofit_report(root: str | Path, project_name: str, environment: str) -> dict[str, Any]:
     from .retrofit import questions
 
-    return questions.retrofit_report(root, workflow)
+    return questions.retrofit_report(root, project_name, environment)
 
 
 def workflow_triggers(root: str | Path, name: str) -> str:

@@ -70,7 +70,8 @@ def answered_retrofit(answers_file: Path) -> str:
     return str(_answers(answers_file).get("retrofit", "no"))
 
 
-# Answers that only this template's answers files record (every release has asked them).
+# Answers that only this template's answers files record (every release has asked them; and
+# `retrofit`, which no other template asks).
 _OUR_ANSWERS = frozenset({"project_name", "github_owner", "release_environment"})
 
 
@@ -78,7 +79,7 @@ def other_template(answers_file: Path) -> str:
     """The template another template's answers file records (its `_src_path`, or "another
     template"); "" for a file of this template's, or no file."""
     answers = _answers(answers_file)
-    if not answers or answers.keys() >= _OUR_ANSWERS:
+    if not answers or "retrofit" in answers or answers.keys() >= _OUR_ANSWERS:
         return ""
     return str(answers.get("_src_path") or "another template")
 

@@ -53,8 +53,21 @@ def required(context: Context, value: Any, question: str) -> Any:
     conf = context.get("_copier_conf")
     if conf is not None and conf["defaults"]:
         example = EXAMPLES.get(question, "value")
+        where = ""
+        if question == "project_name" and str(context.get("retrofit") or "no") != "no":
+            # An existing project: say where the name was looked for (PyPI's name is never guessed).
+            read = [
+                n
+                for n in ("pyproject.toml", "setup.cfg", "setup.py")
+                if (Path(str(conf["dst_path"])) / n).is_file()
+            ]
+            where = (
+                f" {', '.join(read)} name{'s' if len(read) == 1 else ''} no package as this template reads them "
+                "([project] name, [tool.poetry] or [tool.flit.metadata], setup.cfg's [metadata] name, a literal "
+                "setup(name=...)): a name set by code or another tool cannot be read."
+            )
         raise UserMessageError(
-            f"No value for {question}: pass -d {question}=VALUE (for example -d {question}={example}), "
+            f"No value for {question}:{where} Pass -d {question}=VALUE (for example -d {question}={example}), "
             "or leave out --defaults to be asked."
         )
     unset = context.get("UNSET")

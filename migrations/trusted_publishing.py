@@ -30,7 +30,7 @@ def main() -> int:
 
     def migrate() -> list[str]:
         try:
-            plan = upgrade(
+            plans = upgrade(
                 Path.cwd(),
                 environment=args.environment,
                 project_name=args.project_name,
@@ -38,7 +38,7 @@ def main() -> int:
             )
         except RetrofitRefusal as refusal:
             raise Refusal(str(refusal)) from None
-        return write(plan) if plan is not None else []
+        return write(plans)
 
     return run("retrofit", migrate)
 

@@ -204,7 +204,7 @@ def test_a_missing_required_answer_names_the_option_to_pass(
     # "Not a name!" is no valid project name, so the folder cannot provide a default.
     done = copy_with_answers(tmp_path / "Not a name!", answers, check=False)
     assert done.returncode != 0
-    assert f"No value for {missing}: pass -d {missing}=VALUE" in done.stderr
+    assert f"No value for {missing}: Pass -d {missing}=VALUE" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "Not a name!").exists()
 

@@ -183,8 +183,8 @@ def test_the_writer_writes_only_what_changed_with_the_files_line_ends(tmp_path: 
     path = tmp_path / ".github" / "workflows" / "release.yml"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"on: push\r\njobs: {}\r\n")
-    assert write(Plan(path, "on: push\njobs: {}\n", newline="\r\n")) == []  # the same text
-    changed = write(Plan(path, "on: release\njobs: {}\n", changes=["moved"], newline="\r\n"))
+    assert write([Plan(path, "on: push\njobs: {}\n", newline="\r\n")]) == []  # the same text
+    changed = write([Plan(path, "on: release\njobs: {}\n", changes=["moved"], newline="\r\n")])
     assert changed == ["moved"] and path.read_bytes() == b"on: release\r\njobs: {}\r\n"
 
 

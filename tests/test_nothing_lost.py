@@ -347,7 +347,7 @@ def test_case_10_mixed_line_ends_are_refused_not_rewritten(template: Path, tmp_p
 def test_case_10_other_spellings_of_secrets_and_the_event_are_seen(template: Path, tmp_path: Path) -> None:
     """A tests workflow that reads the event by index, or hands all secrets on, is not called
     from the release (the call would change what it reads); the message says why. One that
-    reads a repository secret by index is called, and inherits the secrets, as on a push."""
+    reads a repository secret by index is called, and is passed that secret, as on a push."""
     project = project_without_publishing(tmp_path / "by-index")
     ci = project / ".github/workflows/ci.yml"
     edit(
@@ -358,7 +358,8 @@ def test_case_10_other_spellings_of_secrets_and_the_event_are_seen(template: Pat
     commit_all(project, "Tests that read a secret by index")
     copier("copy", "--trust", "--defaults", template, ".", cwd=project)
     assert "workflow_call" in ci.read_text()
-    assert load_yaml(project / ".github/workflows/publish.yml")["jobs"]["tests"]["secrets"] == "inherit"
+    called = load_yaml(project / ".github/workflows/publish.yml")["jobs"]["tests"]
+    assert called["secrets"] == {"CODECOV": "${{ secrets.CODECOV }}"}  # that one, by name
     for reads in ("${{ toJSON(secrets) }}", "${{ github['event_name'] }}"):
         project = project_without_publishing(tmp_path / f"legacy-{len(list(tmp_path.iterdir()))}")
         ci = project / ".github/workflows/ci.yml"

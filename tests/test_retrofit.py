@@ -54,9 +54,12 @@ SHAPES: dict[str, tuple[str, str, list[str], bool]] = {
     "cibuildwheel-upload-job": ("wheels.yml", "release", ["pypi_password"], True),
     "uv-hatch-just": ("release.yml", "release", ["HATCH_TOKEN"], True),
 }
+# Shapes converted in place (the ladder's second rung): their uploading job keeps steps that
+# run after the upload, so it keeps the upload too, and gains the environment and the permission.
+IN_PLACE = {"action-password-comments"}
 # Shapes whose tests run before the upload: in the publishing workflow, or in another workflow
 # that the publishing one now calls (shape: that workflow).
-CALLED = {"twine-release-setuppy": "ci.yml", "action-password-comments": "tests.yml"}
+CALLED = {"twine-release-setuppy": "ci.yml"}
 TESTED = {
     *CALLED,
     "twine-tag-onefile",
@@ -144,6 +147,14 @@ def test_only_a_minimal_job_can_request_a_token(retrofitted: dict[str, Any]) -> 
     jobs = workflow(retrofitted["project"], retrofitted["workflow"])["jobs"]
     trusted = trusted_jobs(jobs)
     assert trusted
+    if retrofitted["shape"] in IN_PLACE:
+        # The owner's job publishes where it is: its steps stay, its login goes.
+        old = yaml.safe_load(retrofitted["before"][path])["jobs"]
+        for job_id, job in trusted.items():
+            assert len(job["steps"]) == len(old[job_id]["steps"]), job_id
+            assert "secrets." not in json.dumps(job)
+            assert not set(job["permissions"]) - {"id-token", "contents"}, job_id
+        trusted = {}
     for job_id, job in trusted.items():
         assert job["runs-on"] == "ubuntu-latest", job_id
         assert all("run" not in step for step in job["steps"]), job_id
@@ -153,6 +164,7 @@ def test_only_a_minimal_job_can_request_a_token(retrofitted: dict[str, Any]) -> 
             "pypa/gh-action-pypi-publish",
         }
         assert "secrets." not in json.dumps(job)
+    trusted = trusted_jobs(jobs)
     for job_id, job in jobs.items():
         uploads = [
             s
@@ -218,11 +230,9 @@ def test_the_owners_build_is_kept_as_it_was(retrofitted: dict[str, Any]) -> None
             for line in str(s.get("run", "")).splitlines()
             if line.strip() and "twine upload" not in line and " publish" not in line
         ]
-        # Steps that ran after the upload now run in a job that waits for the publish job.
-        moved = new["jobs"].get(job_id + "-after-release", {}).get("steps", [])
         after = [
             line.strip()
-            for s in [*new["jobs"][job_id].get("steps", []), *moved]
+            for s in new["jobs"][job_id].get("steps", [])
             for line in str(s.get("run", "")).splitlines()
         ]
         assert [c for c in before if c not in after] == [], job_id
@@ -237,12 +247,8 @@ def zizmor_pedantic(path: Path) -> list[dict[str, Any]]:
     return findings
 
 
-AFTER_RELEASE = "-after-release"
-
-
 def zizmor_findings(path: Path) -> Counter[tuple[str, str]]:
-    """zizmor's auditor findings, by (audit, job). A job that holds the steps a building job ran
-    after its upload repeats that job's runner and permissions: its findings count as that job's."""
+    """zizmor's auditor findings, by (audit, job)."""
     done = run([tool("zizmor"), "--offline", "--format", "json", "--persona", "auditor", path], check=False)
     found: Counter[tuple[str, str]] = Counter()
     for finding in json.loads(done.stdout):
@@ -255,11 +261,7 @@ def zizmor_findings(path: Path) -> Counter[tuple[str, str]]:
 
 
 def new_findings(before: Path, after: Path) -> Counter[tuple[str, str]]:
-    old, new = zizmor_findings(before), zizmor_findings(after)
-    moved = Counter({k: v for k, v in new.items() if k[1].endswith(AFTER_RELEASE)})
-    added = (new - moved) - old
-    added.update(k for k in moved.elements() if (k[0], k[1].removesuffix(AFTER_RELEASE)) not in old)
-    return added
+    return zizmor_findings(after) - zizmor_findings(before)
 
 
 def test_the_checkers_find_nothing_new(
@@ -289,7 +291,9 @@ def test_the_checkers_find_nothing_new(
 
 # The shapes whose building jobs run here with pip alone (cibuildwheel's need other systems).
 BUILT_HERE = [
-    shape for shape, (_, _, _, upgraded) in SHAPES.items() if upgraded and shape != "cibuildwheel-upload-job"
+    shape
+    for shape, (_, _, _, upgraded) in SHAPES.items()
+    if upgraded and shape != "cibuildwheel-upload-job" and shape not in IN_PLACE
 ]
 
 
@@ -401,7 +405,10 @@ def test_answers_and_releasing_describe_the_project_as_it_is(retrofitted: dict[s
     releasing = " ".join((retrofitted["project"] / "RELEASING.md").read_text().split())
     every_release = releasing.split("## Every release", 1)[1].split("## When the upload", 1)[0]
     assert f"`.github/workflows/{retrofitted['workflow']}` runs on {RELEASE_WORDS[shape]}." in every_release
-    assert "the job that publishes (the one with `id-token: write`)" in every_release
+    if shape in IN_PLACE:
+        assert "These jobs publish where they are" in every_release and "pypi.yml: release" in every_release
+    else:
+        assert "the job that publishes (the one with `id-token: write`)" in every_release
     assert "version = " not in every_release  # the template's own release steps are not claimed
 
 
@@ -543,7 +550,7 @@ def test_a_project_whose_metadata_names_no_package_is_asked_for_it(template: Pat
     project = existing_project("twine-tag-onefile", tmp_path / "acme-tagged")
     edit(project / "pyproject.toml", 'name = "acme-tagged"\n', 'dynamic = ["name"]\n')
     commit_all(project, "The name comes from elsewhere")
-    assert "pass -d project_name=" in refused(template, project)
+    assert "Pass -d project_name=" in refused(template, project)
     retrofit(template, project, "-d", "project_name=acme-tagged")
     assert load_yaml(project / ".copier-answers.yml")["project_name"] == "acme-tagged"
 
@@ -579,7 +586,9 @@ def test_releasing_and_the_message_describe_the_workflows_own_trigger(retrofitte
 
 def test_added_publish_yml_hands_its_secrets_to_tests_that_read_one(template: Path, tmp_path: Path) -> None:
     """Tests that upload coverage with a token run on a push with the repository's secrets: the
-    call before a release inherits them, zizmor (pedantic) and actionlint find nothing."""
+    call before a release passes that one (never `secrets: inherit`, which would hand the
+    PyPI token and every other secret to every test job), the tests workflow declares it, and
+    zizmor (pedantic) and actionlint find nothing."""
     project = tmp_path / "covered"
     shutil.copytree(FIXTURES / "twine-release-setuppy", project)
     (project / ".github/workflows/release.yml").unlink()
@@ -593,6 +602,8 @@ def test_added_publish_yml_hands_its_secrets_to_tests_that_read_one(template: Pa
     commit_all(project, "Coverage with a token")
     retrofit(template, project)
     publish = workflow(project, "publish.yml")
-    assert publish["jobs"]["tests"]["secrets"] == "inherit"
+    assert publish["jobs"]["tests"]["secrets"] == {"CODECOV_TOKEN": "${{ secrets.CODECOV_TOKEN }}"}
+    triggers = workflow(project, "ci.yml")["on"]
+    assert triggers["workflow_call"] == {"secrets": {"CODECOV_TOKEN": {"required": False}}}
     assert publish["jobs"]["build"]["needs"] == ["tests"]
     assert zizmor_pedantic(project / ".github/workflows/publish.yml") == []

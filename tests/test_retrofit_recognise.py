@@ -8,13 +8,14 @@ are kept. The last test runs copier on such a project: refused, nothing written.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from extensions.retrofit.recognise import obstacle
 from extensions.retrofit.workflows import Workflow
-from helpers import commit_all, existing_project, refused, run, snapshot
+from helpers import commit_all, existing_project, load_yaml, refused, retrofit, run
 
 TAGS = 'on:\n  push:\n    tags: ["v*"]\n'
 
@@ -29,18 +30,6 @@ def reason(text: str) -> str:
 
 # One workflow per obstacle: (text, what its refusal must say).
 REFUSED = {
-    "maturin upload": (
-        job(
-            "      - run: maturin upload --skip-existing target/wheels/*\n        env:\n          MATURIN_PASSWORD: ${{ secrets.PYPI }}\n"
-        ),
-        ":9: `maturin upload`/`maturin publish` uploads to PyPI in a way this template does not convert",
-    ),
-    "maturin-action upload": (
-        job(
-            "      - uses: PyO3/maturin-action@v1\n        with:\n          command: upload\n          args: --non-interactive *.whl\n"
-        ),
-        ":9: PyO3/maturin-action with `command: upload`",
-    ),
     "setup.py upload": (job("      - run: python setup.py sdist upload\n"), ":9: `setup.py upload`"),
     "a release tool": (
         job(
@@ -54,11 +43,16 @@ REFUSED = {
         ),
         ":9: `./scripts/release.sh` is handed a PyPI credential (FLIT_PASSWORD)",
     ),
-    "a token under another name in a job that builds": (
+    "a PyPI login inside an expression": (
         job(
-            "      - run: python -m build\n      - run: make release\n        env:\n          TOKEN: ${{ secrets.RELEASE_TOKEN }}\n"
+            "      - run: ./scripts/release.sh\n        env:\n"
+            "          PYPI_TOKEN: ${{ secrets.PROJECT_PYPI_TOKEN || secrets.PYPI_TOKEN }}\n"
         ),
-        ":10: `make release` is handed secrets.RELEASE_TOKEN in job release, which has the distributions",
+        ":9: `./scripts/release.sh` is handed a PyPI credential (PROJECT_PYPI_TOKEN)",
+    ),
+    "every secret at once": (
+        job("      - run: python -m build\n      - run: ./release.sh '${{ toJSON(secrets) }}'\n"),
+        ":10: `./release.sh '${{ toJSON(secrets) }}'` is handed every secret (toJSON(secrets))",
     ),
     "a PyPI token in the job's env, read by no known upload": (
         job("      - run: nox -s release\n", env="").replace(
@@ -86,7 +80,8 @@ def test_each_obstacle_has_its_own_one_line_reason_with_file_and_line() -> None:
     for message in messages.values():
         assert message.startswith(".github/workflows/release.yml:") and "\n" not in message
     # One reason per obstacle: no two share their first clause.
-    assert len({m.split(":", 2)[2].split(".")[0] for m in messages.values()}) == len(messages)
+    openings = {re.sub(r"`[^`]*`|\S+/\S+", "X", m.split(": ", 1)[1])[:60] for m in messages.values()}
+    assert len(openings) == len(messages), openings
 
 
 @pytest.mark.parametrize(
@@ -120,9 +115,76 @@ def test_known_other_uses_of_a_credential_are_kept(text: str) -> None:
     assert reason(text) == ""
 
 
-def test_a_maturin_project_is_refused_not_given_a_second_publisher(template: Path, tmp_path: Path) -> None:
-    """Before: maturin's upload was not seen, so the retrofit added publish.yml beside it and told
-    the owner to delete the secret the real release still needs."""
+def project_with(tmp_path: Path, files: dict[str, str], workflow: str) -> Path:
+    """A project folder holding ``files`` and the workflow release.yml."""
+    for name, text in {**files, ".github/workflows/release.yml": workflow}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path / ".github/workflows/release.yml"
+
+
+@pytest.mark.parametrize(
+    ("recipe", "refused"),
+    [
+        ("release:\n\tpython -m build\n\ttwine upload -p $$TOKEN dist/*\n", True),
+        ("release:\n\tgh release create $$TAG dist/*\ndocs:\n\ttwine upload dist/*\n", False),
+    ],
+    ids=["the-target-uploads", "another-target-uploads"],
+)
+def test_a_credential_beside_the_distributions_is_refused_only_where_the_code_it_runs_uploads(
+    tmp_path: Path, recipe: str, refused: bool
+) -> None:
+    """`make release` handed a token of any name in a job that built: refused where the
+    target's recipe uploads (the upload is in code the workflow does not show), and taken for
+    what it is where it does not."""
+    path = project_with(
+        tmp_path,
+        {"Makefile": recipe},
+        job(
+            "      - run: python -m build\n      - run: make release\n        env:\n          TOKEN: ${{ secrets.RELEASE_TOKEN }}\n"
+        ),
+    )
+    found = obstacle(Workflow(path))
+    if refused:
+        assert (
+            ":10: `make release` is handed secrets.RELEASE_TOKEN in job release, which has the distributions, "
+            in found
+        )
+        assert "runs Makefile:3, which uploads" in found
+    else:
+        assert found == ""
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        "      - uses: actions/download-artifact@v4\n      - uses: coverallsapp/github-action@v2\n        with:\n          github-token: ${{ secrets.COVERALLS_REPO_TOKEN }}\n",
+        "      - uses: actions/download-artifact@v4\n      - run: anaconda upload --skip dist/conda/*.conda\n        env:\n          ANACONDA_API_TOKEN: ${{ secrets.ANACONDA_TOKEN }}\n",
+        "      - run: python -m build\n      - uses: nwtgck/actions-netlify@v3\n        env:\n          NETLIFY_AUTH_TOKEN: ${{ secrets.NETLIFY_AUTH_TOKEN }}\n",
+        "      - uses: actions/download-artifact@v4\n      - uses: dawidd6/action-homebrew-bump-formula@v4\n        with:\n          token: ${{ secrets.HOMEBREW_TAP_TOKEN }}\n",
+        '      - run: python -m build\n      - run: curl -X POST -d @dist/notes.json "$HOOK"\n        env:\n          HOOK: ${{ secrets.SLACK_WEBHOOK_SECRET }}\n',
+    ],
+    ids=["coveralls", "anaconda", "netlify", "homebrew", "slack"],
+)
+def test_other_services_credentials_beside_the_distributions_are_no_upload(steps: str) -> None:
+    """Coverage reports, conda packages, a docs deploy, a Homebrew tap, a chat hook: once each
+    was taken for a possible PyPI upload because its job had the distributions."""
+    assert reason(job(steps)) == ""
+
+
+def test_maturin_uploads_are_uploads_the_retrofit_converts() -> None:
+    for steps in (
+        "      - run: maturin upload --skip-existing target/wheels/*\n        env:\n          MATURIN_PASSWORD: ${{ secrets.PYPI }}\n",
+        "      - uses: PyO3/maturin-action@v1\n        with:\n          command: upload\n          args: --non-interactive *.whl\n",
+    ):
+        workflow = Workflow(Path("/nonexistent-project/.github/workflows/release.yml"), job(steps))
+        assert obstacle(workflow) == ""
+        assert [j.id for j in workflow.publishing_jobs()] == ["release"]
+
+
+def test_a_maturin_project_is_converted_in_place(template: Path, tmp_path: Path) -> None:
+    """maturin uploads what it built in the same job, and finds the OIDC token by itself: the job
+    keeps its steps and loses its login (once refused, and before that given a second publisher)."""
     project = existing_project("twine-tag-onefile", tmp_path / "p")
     workflow = project / ".github/workflows/publish.yml"
     workflow.write_text(
@@ -131,14 +193,13 @@ def test_a_maturin_project_is_refused_not_given_a_second_publisher(template: Pat
         )
     )
     commit_all(project, "Releases with maturin")
-    before = snapshot(project)
-    message = refused(template, project)
-    assert (
-        "`maturin upload`/`maturin publish` uploads to PyPI in a way this template does not convert"
-        in message
-    )
-    assert ".github/workflows/publish.yml:" in message
-    assert snapshot(project) == before
+    retrofit(template, project)
+    text = workflow.read_text()
+    assert "secrets.PYPI_TOKEN" not in text and "TWINE_" not in text
+    publish = load_yaml(workflow)["jobs"]["publish"]
+    assert publish["steps"][-1] == {"run": "maturin upload dist/*"}
+    assert publish["permissions"] == {"id-token": "write", "contents": "read"}
+    assert publish["environment"]["name"] == "release"
 
 
 def test_a_rust_project_that_releases_with_maturin_is_not_taken_for_a_new_library(
@@ -156,8 +217,11 @@ def test_a_rust_project_that_releases_with_maturin_is_not_taken_for_a_new_librar
     run(["git", "init", "-q", project])
     commit_all(project, "A Rust library for Python")
     message = refused(template, project)
-    assert ".github/workflows/release.yml:9: `maturin upload`/`maturin publish`" in message
-    assert "will not render a new library over a project that releases" in message
+    assert (
+        ".github/workflows/release.yml:9 uploads to PyPI, but this repository holds no pyproject.toml"
+        in message
+    )
+    assert "it will not render a new library over this one" in message
     assert (project / "README.md").read_text() == "# rusty, the owner's README\n"
 
 

@@ -39,15 +39,19 @@ def test_refuses_a_project_outside_git(template: Path, tmp_path: Path) -> None:
     assert "is not a git repository" in refused(template, project)
 
 
-def test_refuses_two_publishing_workflows(template: Path, tmp_path: Path) -> None:
+def test_two_publishing_workflows_are_both_converted(template: Path, tmp_path: Path) -> None:
+    """A PyPI project may trust several workflows (one publisher each): both are converted, and
+    the message gives one publisher per workflow (once refused: "one workflow per publisher")."""
     project = existing_project("twine-release-setuppy", tmp_path / "p")
     shutil.copy(project / ".github/workflows/release.yml", project / ".github/workflows/release-again.yml")
     commit_all(project, "Two uploads")
-    message = refused(template, project)
-    assert "Two workflows publish to PyPI" in message
-    # Each upload by file and line; no advice to delete one (it may be another project's release).
-    assert "uploads at .github/workflows/release-again.yml:26, .github/workflows/release.yml:26" in message
-    assert "delete" not in message
+    done = retrofit(template, project)
+    for name in ("release.yml", "release-again.yml"):
+        assert "secrets.PYPI_API_TOKEN" not in (project / ".github/workflows" / name).read_text()
+        assert "publish-to-pypi" in load_yaml(project / ".github/workflows" / name)["jobs"]
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "Workflow name: release-again.yml" in said and "Workflow name: release.yml" in said
+    assert said.count("PyPI Project Name: acme-legacy") == 2
 
 
 @pytest.mark.parametrize(
@@ -131,18 +135,6 @@ def test_a_committed_answers_file_switches_no_check_off(
     if "upgrade" in answers:
         edit(project / "README.md", "Legacy widgets.", "Legacy widgets, edited.")
     assert expected in refused(template, project)
-
-
-def test_two_publishing_workflows_are_refused_even_with_an_answers_file(
-    template: Path, tmp_path: Path
-) -> None:
-    project = existing_project("twine-release-setuppy", tmp_path / "p")
-    (project / ".copier-answers.yml").write_text(
-        f"_src_path: {template}\n_commit: v1.0.0\nretrofit: upgrade\n"
-    )
-    shutil.copy(project / ".github/workflows/release.yml", project / ".github/workflows/release-again.yml")
-    commit_all(project, "Two uploads and an answers file")
-    assert "Two workflows publish to PyPI" in refused(template, project)
 
 
 @pytest.mark.parametrize(

@@ -71,15 +71,23 @@ def test_an_upload_command_leaves_the_build_and_moves(command: str, kept: str | 
     ],
     ids=["if-else", "for"],
 )
-def test_an_upload_inside_shell_control_flow_is_refused(block: str) -> None:
-    message = refusal(job_with("", f"      - run: |\n{block}"))
-    assert "inside shell control flow" in message
-    assert "release.yml:" in message
+def test_an_upload_inside_shell_control_flow_is_converted_in_place(block: str) -> None:
+    """The upload cannot be cut out of its shell logic: the job keeps it, byte for byte, and
+    gains the environment and the permission (the ladder's second rung)."""
+    text = job_with("", f"      - run: |\n{block}")
+    result = plan(text)
+    assert "inside shell control flow" in result.in_place["build"]
+    build = jobs(result)["build"]
+    assert build["steps"] == yaml.safe_load(text)["jobs"]["build"]["steps"]
+    assert build["permissions"] == {"id-token": "write"} and build["environment"]["name"] == "pypi"
+    assert list(jobs(result)) == ["build"]
 
 
-def test_an_upload_piped_or_followed_by_a_command_is_refused() -> None:
-    assert "longer shell command" in refusal(job_with("", "      - run: twine upload dist/* | tee log\n"))
-    assert "longer shell command" in refusal(job_with("", "      - run: twine upload dist/* && echo done\n"))
+def test_an_upload_piped_or_followed_by_a_command_is_converted_in_place() -> None:
+    for command in ("twine upload dist/* | tee log", "twine upload dist/* && echo done"):
+        result = plan(job_with("", f"      - run: {command}\n"))
+        assert "longer shell command" in result.in_place["build"]
+        assert jobs(result)["build"]["steps"] == [{"run": command}]
 
 
 def test_a_token_handed_to_poetry_config_goes_too() -> None:
@@ -130,11 +138,17 @@ def test_each_matrix_leg_keeps_its_own_artifact_and_the_event_condition_gates_th
     assert jobs(result)["publish-to-pypi"]["if"] == "startsWith(github.ref, 'refs/tags/')"
 
 
-def test_a_condition_only_the_building_job_can_read_is_refused_when_the_workflow_runs_for_more() -> None:
+def test_a_condition_only_the_building_job_can_read_is_kept_in_place_when_the_workflow_runs_for_more() -> (
+    None
+):
     head = "on: [push, pull_request]\n"
     steps = "      - run: python -m build\n      - if: steps.version.outputs.new == 'true'\n        run: twine upload dist/*\n"
-    message = refusal(job_with("", steps, head=head))
-    assert "a separate publish job could not tell when to run" in message
+    result = plan(job_with("", steps, head=head))
+    assert "a separate publish job could not tell when to run" in result.in_place["build"]
+    assert jobs(result)["build"]["steps"][-1] == {
+        "if": "steps.version.outputs.new == 'true'",
+        "run": "twine upload dist/*",
+    }
 
 
 def test_a_failing_testpypi_upload_stops_pypi_only_if_it_did_before() -> None:
@@ -352,7 +366,7 @@ def test_two_concurrency_groups_are_not_called_into_a_deadlock(tmp_path: Path) -
     ("command", "folder"),
     [
         ("twine upload --repository-url https://test.pypi.org/legacy/ dist/*", "dist/"),
-        ("twine upload -r testpypi --skip-existing wheelhouse/*.whl", "wheelhouse/"),
+        ("twine upload -r testpypi --skip-existing wheelhouse/*.whl", "wheelhouse/*.whl"),
         ("twine upload --config-file .pypirc 'out dir/'*", "out dir/"),
     ],
 )
@@ -370,8 +384,46 @@ def test_an_option_value_is_never_taken_for_the_folder_to_upload(command: str, f
         ("twine upload 'dist/*", "a line the shell could not parse"),
     ],
 )
-def test_an_upload_of_several_folders_or_none_is_refused(command: str, expected: str) -> None:
-    assert expected in refusal(job_with("", f"      - run: {command}\n", head=TAGS))
+def test_an_upload_of_several_folders_or_none_stays_where_it_is(command: str, expected: str) -> None:
+    result = plan(job_with("", f"      - run: {command}\n", head=TAGS))
+    assert expected in result.in_place["build"]
+    assert jobs(result)["build"]["steps"] == [{"run": command}]
+
+
+@pytest.mark.parametrize(
+    ("command", "kept"),
+    [
+        ("twine upload dist/*.whl", "dist/*.whl"),
+        ("twine upload dist/*.tar.gz", "dist/*.tar.gz"),
+        ("twine upload --skip-existing dist/acme_widgets-*", "dist/acme_widgets-*"),
+        ("twine upload dist/*.whl dist/*.tar.gz", "dist/*.whl\ndist/*.tar.gz"),
+        ("twine upload dist/*", "dist/"),
+    ],
+    ids=["wheels-only", "sdist-only", "name-prefix", "both-globs", "all"],
+)
+def test_the_publish_job_uploads_exactly_the_files_the_upload_named(command: str, kept: str) -> None:
+    """A project that uploaded wheels only never gets an sdist on PyPI (which cannot be taken
+    back): the artifact keeps what the command named, and the publish job uploads that alone."""
+    result = plan(job_with("", f"      - run: python -m build\n      - run: {command}\n", head=TAGS))
+    artifact = jobs(result)["build"]["steps"][-1]
+    assert artifact["uses"].startswith("actions/upload-artifact@")
+    assert artifact["with"]["path"].strip() == kept
+    assert jobs(result)["publish-to-pypi"]["steps"][0]["with"] == {
+        "name": "python-distributions.build",
+        "path": "dist/",
+    }
+
+
+def test_two_projects_uploaded_from_one_folder_are_refused_not_merged() -> None:
+    """Two distributions from one dist/, each with its own token: each is a PyPI project of its
+    own, with a trusted publisher of its own (once merged into one upload for one project)."""
+    steps = (
+        "      - run: python -m build && python -m build extra/ -o dist\n"
+        "      - run: twine upload dist/acme_x-*\n        env:\n          TWINE_PASSWORD: ${{ secrets.X_TOKEN }}\n"
+        "      - run: twine upload dist/acme_x_extra-*\n        env:\n          TWINE_PASSWORD: ${{ secrets.EXTRA_TOKEN }}\n"
+    )
+    message = refusal(job_with("", steps, head=TAGS))
+    assert "it uploads 2 packages to PyPI (./ (acme_x) (line 9); ./ (acme_x_extra) (line 12))" in message
 
 
 def test_the_inputs_the_action_reads_in_either_spelling_are_kept() -> None:
@@ -407,10 +459,9 @@ def test_the_tests_workflow_gains_its_trigger_on_a_line_of_its_own(
     "on",
     [
         "x-triggers: &triggers\n  push:\n  pull_request:\non: *triggers\n",
-        "x-push: &push\n  branches: [main]\non:\n  pull_request:\n  push: *push\n",
         "x-base: &base\n  push:\non:\n  <<: *base\n  pull_request:\n",
     ],
-    ids=["alias", "last-trigger-an-alias", "merge-key"],
+    ids=["alias", "merge-key"],
 )
 def test_triggers_written_through_aliases_are_not_edited_and_the_owner_is_told(
     tmp_path: Path, on: str
@@ -419,6 +470,25 @@ def test_triggers_written_through_aliases_are_not_edited_and_the_owner_is_told(
     result = plan_beside(tmp_path, on + PYTEST_JOBS)
     assert result.others == []
     assert any("ci.yml was not called before the release" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    "on",
+    [
+        "x-push: &push\n  branches: [main]\non:\n  pull_request:\n  push: *push\n",
+        "x-b: &b [main]\nx-p: &p ['src/**']\non:\n  push:\n  pull_request:\n    branches: *b\n    paths: *p\n",
+    ],
+    ids=["last-trigger-an-alias", "nested-aliases-last"],
+)
+def test_a_last_trigger_ending_in_an_alias_gets_workflow_call_after_it(tmp_path: Path, on: str) -> None:
+    """The end mark of a block that ends in an alias points at the anchor: `workflow_call` once
+    landed inside `pull_request` (issue 30, item 6). It goes after the whole `on:` block."""
+    result = plan_beside(tmp_path, on + PYTEST_JOBS)
+    [(_path, text, _)] = result.others
+    triggers = yaml.safe_load(text)[True]
+    assert "workflow_call" in triggers
+    assert triggers["pull_request"] == yaml.safe_load(on)[True]["pull_request"]
+    assert text == (on + PYTEST_JOBS).replace("\njobs:", "\n  workflow_call:\njobs:", 1)
 
 
 def test_a_tests_workflow_of_nested_aliases_is_read_without_expanding_them(tmp_path: Path) -> None:
@@ -450,13 +520,13 @@ def test_tests_the_release_already_calls_gate_it_and_are_not_called_twice(tmp_pa
     assert jobs(result)["publish-to-pypi"]["needs"] == ["build"]  # build needs the tests
 
 
-def test_a_folder_named_by_an_expression_is_kept_per_leg_and_one_named_by_the_shell_is_refused() -> None:
+def test_a_folder_named_by_an_expression_is_kept_per_leg_and_one_named_by_the_shell_stays_in_place() -> None:
     job = "    strategy:\n      matrix:\n        os: [ubuntu-latest, windows-latest]\n"
     steps = "      - run: python -m build -o dist-${{ matrix.os }}\n      - run: twine upload dist-${{ matrix.os }}/*\n"
     artifact = jobs(plan(job_with("", steps, head=TAGS, job=job)))["build"]["steps"][-1]
     assert artifact["with"]["path"] == "dist-${{ matrix.os }}/"
-    message = refusal(job_with("", "      - run: twine upload $OUT/*\n", head=TAGS))
-    assert "a folder a shell variable names" in message
+    result = plan(job_with("", "      - run: twine upload $OUT/*\n", head=TAGS))
+    assert "files a shell variable names" in result.in_place["build"]
 
 
 @pytest.mark.parametrize(
@@ -498,14 +568,18 @@ def test_a_tab_that_github_reads_is_read_and_kept() -> None:
 
 def test_tests_that_read_a_secret_are_called_with_the_repositorys_secrets(tmp_path: Path) -> None:
     """A coverage token: on a push the tests get the repository's secrets, and a call that
-    inherits them gives the same; once such tests were not called and nothing gated the release."""
+    passes that one gives the same; once such tests were not called and nothing gated the release."""
     tests = (
         "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
         "      - uses: codecov/codecov-action@v5\n        with:\n          token: ${{ secrets.CODECOV_TOKEN }}\n"
     )
     result = plan_beside(tmp_path, tests)
     call = jobs(result)["tests"]
-    assert call["secrets"] == "inherit"
+    # Only the secrets the tests read, by name (`secrets: inherit` would hand every secret on,
+    # the PyPI token included), declared by the tests workflow's new trigger.
+    assert call["secrets"] == {"CODECOV_TOKEN": "${{ secrets.CODECOV_TOKEN }}"}
+    [(_, text, _)] = result.others
+    assert yaml.safe_load(text)[True]["workflow_call"] == {"secrets": {"CODECOV_TOKEN": {"required": False}}}
     assert jobs(result)["publish-to-pypi"]["needs"] == ["build", "tests"]
     assert result.notes == []
 
@@ -547,20 +621,8 @@ def test_each_refusal_of_the_plan_is_one_line_naming_file_and_line_and_its_own_o
     and no two open the same way (once five obstacles shared one "a custom script?" sentence)."""
     upload = "      - run: twine upload dist/*\n"
     cases = {
-        "shell flow": job_with(
-            "", "      - run: |\n          if true; then\n            twine upload dist/*\n          fi\n"
-        ),
-        "longer command": job_with("", "      - run: twine upload dist/* | tee log\n"),
         "private index": job_with(
             "", "      - run: twine upload --repository-url https://pypi.acme.test/ dist/*\n"
-        ),
-        "several folders": job_with(
-            "", "      - run: twine upload dist/*.tar.gz wheelhouse/*.whl\n", head=TAGS
-        ),
-        "event unknown": job_with(
-            "",
-            "      - if: steps.v.outputs.new == 'true'\n        run: twine upload dist/*\n",
-            head="on: [push, pull_request]\n",
         ),
         "two packages": TAGS
         + "jobs:\n"
@@ -568,12 +630,19 @@ def test_each_refusal_of_the_plan_is_one_line_naming_file_and_line_and_its_own_o
             f"  {n}:\n    runs-on: ubuntu-latest\n    defaults:\n      run:\n        working-directory: {n}\n    steps:\n{upload}"
             for n in ("core", "plugins")
         ),
-        "token for a builder": job_with(
-            "", upload, head=TAGS, job="    permissions:\n      id-token: write\n"
-        ),
-        "after the upload": job_with(
+        "a reusable workflow": job_with("", upload, head="on:\n  workflow_call:\n"),
+        "a twine too old": job_with(
             "",
-            "      - if: startsWith(github.ref, 'refs/tags/')\n        run: twine upload dist/*\n      - run: echo done\n",
+            "      - run: pip install twine==5.1.1\n      - run: twine upload dist/* | tee log\n",
+            head=TAGS,
+        ),
+        "poetry on macOS": TAGS
+        + "jobs:\n  build:\n    runs-on: macos-latest\n    steps:\n      - run: poetry publish --build\n      - run: echo done\n",
+        "the name rewritten": job_with(
+            "", '      - run: sed -i "s/name = .*/name = \\"$NAME\\"/" pyproject.toml\n' + upload, head=TAGS
+        ),
+        "an environment by expression": job_with(
+            "", upload + "      - run: echo done\n", head=TAGS, job="    environment: ${{ inputs.where }}\n"
         ),
     }
     messages = {case: refusal(text) for case, text in cases.items()}

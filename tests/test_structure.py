@@ -82,8 +82,8 @@ def test_the_retrofit_task_plans_once(tmp_path: Path) -> None:
     """The task checks everything the question checked, then plans with the answers: one plan."""
     project = existing_project("twine-release-setuppy", tmp_path / "project")
     made = upgrade_module.plans_made
-    plan = upgrade_module.upgrade(
+    [plan] = upgrade_module.upgrade(
         project, environment="release", project_name="acme", uses=lambda action: uses(action, True)
     )
-    assert plan is not None and "id-token: write" in plan.text
+    assert "id-token: write" in plan.text
     assert upgrade_module.plans_made == made + 1

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from ..serialise import yaml_scalar
-from .workflows import RetrofitRefusal, Workflow, end_line, get, scalar, writable_error
+from .workflows import ALL_SECRETS, RetrofitRefusal, Workflow, get, scalar, secrets_read, writable_error
 
 # What a call would read differently from the workflow's own events. In `if:` conditions the
 # ref too: a job run only for a branch is skipped under a tag's release, and passes vacuously.
@@ -61,8 +61,9 @@ class Call:
     newline: str
     job_id: str
     permissions: list[str]  # the calling job's `permissions:` lines (what the workflow reads)
-    # The tests read repository secrets (a coverage token): the call hands them on, as a push does.
-    inherit: bool = False
+    # The repository secrets the tests read (a coverage token): the call passes these, by name,
+    # as a push gives them (never `secrets: inherit`, which would hand every secret on).
+    secrets: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,26 +78,81 @@ def plan_calls(publishing: Workflow, others: list[Workflow], taken: set[str]) ->
     result = Called()
     for workflow in others:
         where = f".github/workflows/{workflow.path.name}"
-        reason = writable_error(workflow.path) or _call_changes(workflow, publishing)
+        reason = writable_error(workflow.path) or _not_a_gate(workflow) or _call_changes(workflow, publishing)
         if reason:
             result.reasons.append(f"{where} was not called before the release: {reason}")
             continue
-        text = _with_workflow_call(workflow)
+        secrets = _secrets_read(workflow)
+        text = _with_workflow_call(workflow, secrets)
         if text is None:
             result.reasons.append(
                 f"{where} was not called before the release: its `on:` is written in a form this template "
-                "does not edit (a flow mapping, a list over several lines, an alias or a merge key). Add `workflow_call:` to its "
-                "triggers by hand and call it from the publish job's needs."
+                "does not edit (a flow mapping, a list over several lines, an alias or a merge key"
+                + (
+                    ", or a `workflow_call:` that does not declare the secrets the tests read"
+                    if secrets
+                    else ""
+                )
+                + "). Add `workflow_call:` to its triggers by hand and call it from the publish job's needs."
             )
             continue
         base = "tests" if "tests" not in taken else f"tests-{workflow.path.stem}"
         job_id = base if base not in taken else f"{base}-before-release"
         taken.add(job_id)
-        inherit = _reads_secrets(workflow)
         result.calls.append(
-            Call(workflow.path, text, workflow.newline, job_id, _permissions(workflow), inherit)
+            Call(workflow.path, text, workflow.newline, job_id, _permissions(workflow), secrets)
         )
     return result
+
+
+def verify_calls(called: Called) -> None:
+    """Each tests workflow's new text differs from its own only by `workflow_call` among its
+    triggers (verify.py), or RetrofitRefusal: nothing is written."""
+    from .verify import check_called_tests
+
+    for call in called.calls:
+        if call.text != Workflow(call.path).text:
+            check_called_tests(call.path, call.text)
+
+
+def _not_a_gate(workflow: Workflow) -> str:
+    """Why the tests of ``workflow`` cannot gate a release, whatever a call changes ("" if they can)."""
+    runs = workflow.triggers() - {"workflow_call"}
+    if runs and runs <= {"workflow_dispatch", "schedule"}:
+        return "it runs only by hand or on a schedule, not on the pushes that a release comes from."
+    for job in workflow.jobs():
+        runner = job.get("runs-on")
+        labels = (
+            [scalar(n) for n in runner.value] if isinstance(runner, yaml.SequenceNode) else [scalar(runner)]
+        )
+        if any("self-hosted" in label for label in labels):
+            return f"job {job.id} runs on a self-hosted runner, which a release cannot count on."
+    for node in [get(workflow.root, "concurrency"), *((None, j.get("concurrency")) for j in workflow.jobs())]:
+        group = node[1] if node else None
+        text = " ".join(n.value for n, _, _ in _scalars(group, top=False)) if group is not None else ""
+        # A group that holds the workflow's name (a call's is the caller's) or the run's own id is
+        # the release's alone; one made of the ref or the event alone is shared with pushes.
+        if _OWN_GROUP.search(text):
+            continue
+        if found := _SHARED_GROUP.search(text):
+            return (
+                f"its concurrency group reads `{found.group(0).rstrip(_KEY_END)}`, which a call from the release "
+                "shares with pushes: a push during a release would cancel these tests and skip the upload."
+            )
+    return ""
+
+
+# A concurrency group that a release's call would share with other runs, and one of its own.
+_OWN_GROUP = re.compile(rf"\bgithub\s*{_KEY}(?:workflow\b|run_id|run_number)")
+_SHARED_GROUP = re.compile(rf"\bgithub\s*{_KEY}(?:head_ref|ref|ref_name|event\b|event_name)")
+
+
+def _secrets_read(workflow: Workflow) -> list[str]:
+    """The repository secrets the tests read (GitHub's own token is always there)."""
+    names: list[str] = []
+    for node, _, _ in _scalars(workflow.root):
+        names += [n for n in secrets_read(node.value) if n not in ("GITHUB_TOKEN", ALL_SECRETS)]
+    return list(dict.fromkeys(names))
 
 
 def call_job_lines(indent: str, call: Call, condition: str) -> list[str]:
@@ -115,9 +171,10 @@ def call_job_lines(indent: str, call: Call, condition: str) -> list[str]:
         # but actionlint and GitHub Enterprise Server do not read it yet: hence `./` and the ignore.
         f"{body}uses: {yaml_scalar('./.github/workflows/' + call.path.name)}  # zizmor: ignore[self-repository]",
     ]
-    if call.inherit:
-        # A push gives the tests the repository's secrets; a call gives them only when told to.
-        lines.append(f"{body}secrets: inherit  # zizmor: ignore[secrets-inherit]")
+    if call.secrets:
+        # A push gives the tests the repository's secrets; a call gives only those it is handed.
+        lines.append(f"{body}secrets:")
+        lines += [f"{body}  {name}: ${{{{ secrets.{name} }}}}" for name in call.secrets]
     return lines
 
 
@@ -148,15 +205,8 @@ def _call_changes(workflow: Workflow, publishing: Workflow) -> str:
     return ""
 
 
-# A read of one repository secret: the same under a call that inherits them as on a push.
+# A read of one repository secret: the same under a call that passes it as on a push.
 _SECRET_READ = re.compile(rf"secrets\s*{_KEY}(?!GITHUB_TOKEN\b)\w+")
-
-
-def _reads_secrets(workflow: Workflow) -> bool:
-    return any(
-        (found := _reads_event(node.value, in_if)) and _SECRET_READ.fullmatch(found)
-        for node, _, in_if in _scalars(workflow.root)
-    )
 
 
 def _requires_something(node: yaml.Node) -> bool:
@@ -228,8 +278,10 @@ def _permissions(workflow: Workflow) -> list[str]:
     return [f"{scope}: {level}" for scope, level in sorted(scopes.items())]
 
 
-def _with_workflow_call(workflow: Workflow) -> str | None:
-    """The workflow's text with ``workflow_call`` among its triggers (None: a form not edited)."""
+def _with_workflow_call(workflow: Workflow, secrets: list[str] | None = None) -> str | None:
+    """The workflow's text with ``workflow_call`` among its triggers, declaring ``secrets`` (the
+    ones the tests read, which a call passes by name); None: a form not edited."""
+    secrets = secrets or []
     found = get(workflow.root, "on")
     if found is None:
         return None
@@ -237,42 +289,80 @@ def _with_workflow_call(workflow: Workflow) -> str | None:
     if node.start_mark.line < key.start_mark.line:
         return None  # `on: *alias`: the triggers lie elsewhere in the file, maybe shared
     lines = workflow.text.splitlines(keepends=True)
-    if isinstance(node, yaml.MappingNode) and get(node, "workflow_call"):
-        return workflow.text
-    if isinstance(node, yaml.SequenceNode) and "workflow_call" in {scalar(n) for n in node.value}:
-        return workflow.text
-    if isinstance(node, yaml.ScalarNode) and node.value == "workflow_call":
-        return workflow.text
-    if isinstance(node, yaml.ScalarNode):
-        if node.start_mark.line != node.end_mark.line:
+    existing = get(node, "workflow_call") if isinstance(node, yaml.MappingNode) else None
+    if existing is not None:
+        declared = get(existing[1], "secrets")
+        names = (
+            {scalar(k) for k, _ in declared[1].value}
+            if declared and isinstance(declared[1], yaml.MappingNode)
+            else set()
+        )
+        return workflow.text if set(secrets) <= names else None
+    listed = (
+        {scalar(n) for n in node.value}
+        if isinstance(node, yaml.SequenceNode)
+        else {scalar(node)}
+        if isinstance(node, yaml.ScalarNode)
+        else set()
+    )
+    if "workflow_call" in listed:
+        return workflow.text if not secrets else None
+    if secrets and (
+        isinstance(node, yaml.ScalarNode) or (isinstance(node, yaml.SequenceNode) and node.flow_style)
+    ):
+        # A one-line list of events holds no declarations: the same events, written as a mapping.
+        if node.start_mark.line != node.end_mark.line or node.start_mark.line != key.start_mark.line:
             return None
-        line = lines[node.start_mark.line]
-        start, end = node.start_mark.column, node.end_mark.column
-        lines[node.start_mark.line] = f"{line[:start]}[{line[start:end]}, workflow_call]{line[end:]}"
-    elif getattr(node, "flow_style", False):
-        if not isinstance(node, yaml.SequenceNode) or node.start_mark.line != node.end_mark.line:
+        line = lines[key.start_mark.line]
+        if line[node.end_mark.column :].strip() and not line[node.end_mark.column :].strip().startswith("#"):
             return None
-        line = lines[node.start_mark.line]
-        close = node.end_mark.column - 1
-        if line[close] != "]":
-            return None
-        lines[node.start_mark.line] = f"{line[:close].rstrip()}, workflow_call{line[close:]}"
+        pad = " " * (key.start_mark.column + 2)
+        events = [node.value] if isinstance(node, yaml.ScalarNode) else [scalar(n) for n in node.value]
+        new = [line[: node.start_mark.column].rstrip() + line[node.end_mark.column :]]
+        new += [f"{pad}{event}:\n" for event in events]
+        new += [f"{pad}workflow_call:\n", f"{pad}  secrets:\n"]
+        new += [text for name in secrets for text in (f"{pad}    {name}:\n", f"{pad}      required: false\n")]
+        lines[key.start_mark.line : key.start_mark.line + 1] = new
+    elif isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
+        if secrets:
+            return None  # a flow mapping of events: not edited
+        if isinstance(node, yaml.ScalarNode):
+            if node.start_mark.line != node.end_mark.line:
+                return None
+            line = lines[node.start_mark.line]
+            start, end = node.start_mark.column, node.end_mark.column
+            lines[node.start_mark.line] = f"{line[:start]}[{line[start:end]}, workflow_call]{line[end:]}"
+        else:
+            if not isinstance(node, yaml.SequenceNode) or node.start_mark.line != node.end_mark.line:
+                return None
+            line = lines[node.start_mark.line]
+            close = node.end_mark.column - 1
+            if line[close] != "]":
+                return None
+            lines[node.start_mark.line] = f"{line[:close].rstrip()}, workflow_call{line[close:]}"
     elif node.value:
         first = node.value[0] if isinstance(node, yaml.SequenceNode) else node.value[0][0]
-        last = node.value[-1] if isinstance(node, yaml.SequenceNode) else node.value[-1][1]
         merges = isinstance(node, yaml.MappingNode) and any(scalar(k) == "<<" for k, _ in node.value)
-        if last.start_mark.line < first.start_mark.line or merges:
-            return None  # an alias or a merge key: its node lies elsewhere in the file
-        at = end_line(node)
+        if merges or (isinstance(node, yaml.SequenceNode) and secrets):
+            return None  # a merge key's triggers lie elsewhere; a list of names holds no declarations
+        at = _after_block(workflow, key, lines)
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"  # a file that ends without a line end: the new line goes after it
         pad = " " * first.start_mark.column
         if isinstance(node, yaml.SequenceNode):
             dash = lines[first.start_mark.line]
             pad = dash[: len(dash) - len(dash.lstrip())]
-            lines.insert(at, f"{pad}- workflow_call\n")
+            new = [f"{pad}- workflow_call\n"]
         else:
-            lines.insert(at, f"{pad}workflow_call:\n")
+            new = [f"{pad}workflow_call:\n"]
+            if secrets:
+                new += [f"{pad}  secrets:\n"]
+                new += [
+                    line
+                    for name in secrets
+                    for line in (f"{pad}    {name}:\n", f"{pad}      required: false\n")
+                ]
+        lines[at:at] = new
     else:
         return None
     text = "".join(lines)
@@ -281,3 +371,17 @@ def _with_workflow_call(workflow: Workflow) -> str | None:
     except RetrofitRefusal:  # pragma: no cover - a bug here must never reach a user's file
         return None
     return text
+
+
+def _after_block(workflow: Workflow, key: yaml.Node, lines: list[str]) -> int:
+    """The line index just after the block of the top-level key ``key``: where the next
+    top-level key starts (or the file ends), before the blank and comment lines above it. (The
+    end marks of a block that ends in an alias point at the anchor, elsewhere in the file.)"""
+    keys = [k for k, _ in workflow.root.value] if isinstance(workflow.root, yaml.MappingNode) else []
+    later = [k.start_mark.line for k in keys if k.start_mark.line > key.start_mark.line]
+    at = min(later) if later else len(lines)
+    while at > key.start_mark.line + 1 and (
+        not lines[at - 1].strip() or lines[at - 1].lstrip().startswith("#")
+    ):
+        at -= 1
+    return at

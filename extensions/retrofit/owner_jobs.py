@@ -12,12 +12,12 @@ from collections.abc import Callable
 
 import yaml
 
-from .plan import Edits, Plan, Upload
-from .plan import indent as line_indent
+from . import credentials
+from .plan import CannotIsolate, Edits, Plan, Upload
 from .workflows import (
+    ALL_SECRETS,
     PUBLISH_ACTION,
     PYPI_UPLOAD_URLS,
-    SECRET,
     TESTPYPI_UPLOAD_URL,
     UPLOAD,
     UPLOAD_ANYWHERE,
@@ -26,29 +26,13 @@ from .workflows import (
     Step,
     Workflow,
     get,
-    has_id_token,
     scalar,
+    secrets_read,
     span,
 )
 
-TOKEN_ENV = {
-    "TWINE_USERNAME",
-    "TWINE_PASSWORD",
-    "TWINE_TOKEN",
-    "PYPI_TOKEN",
-    "PYPI_API_TOKEN",
-    "PYPI_PASSWORD",
-    "POETRY_PYPI_TOKEN_PYPI",
-    "HATCH_INDEX_AUTH",
-    "HATCH_INDEX_USER",
-    "UV_PUBLISH_TOKEN",
-    "FLIT_PASSWORD",
-    "FLIT_USERNAME",
-    "PDM_PUBLISH_PASSWORD",
-    "PDM_PUBLISH_USERNAME",
-}
 # A shell line that hands a token to a tool's configuration rather than to the upload.
-TOKEN_CONFIG = re.compile(r"^\s*poetry\s+config\s+(?:pypi-token\.\S+|http-basic\.\S+)\s")
+TOKEN_CONFIG = credentials.POETRY_LOGIN
 # Shell keywords that make an upload conditional inside a run: block.
 _SHELL_FLOW = re.compile(r"^\s*(?:if|then|else|elif|fi|for|while|until|do|done|case|esac)\b")
 # The action's inputs that keep their meaning in the new publish job.
@@ -106,13 +90,14 @@ _TWINE_VALUE_OPTIONS = {
 }
 
 
-def dist_folders(command: str) -> list[str]:
-    """The folders an upload command reads, parsed as the shell does: twine's file arguments
-    (an option's value is never one), else dist/. A GitHub expression stays as written (the
-    artifact step evaluates it the same way: `dist-${{ matrix.os }}/`). Empty when the line
-    cannot be parsed or a folder is named by a shell variable, which only the shell knows."""
+def upload_files(command: str) -> list[str] | None:
+    """The files an upload command reads, as written (patterns), parsed as the shell does:
+    twine's file arguments (an option's value is never one), else `dist/*` (what the other
+    tools upload). A GitHub expression stays as written (the artifact step evaluates it the
+    same way: `dist-${{ matrix.os }}/*`). None when the line cannot be parsed or a file is
+    named by a shell variable, which only the shell knows."""
     if not re.search(r"\btwine\s+upload\b", command):
-        return ["dist/"]
+        return ["dist/*"]
     expressions: list[str] = []
 
     def hold(match: re.Match[str]) -> str:
@@ -123,7 +108,7 @@ def dist_folders(command: str) -> list[str]:
     try:
         words = shlex.split(held)
     except ValueError:
-        return []
+        return None
     files, skip = [], False
     for word in words:
         if skip:
@@ -133,9 +118,25 @@ def dist_folders(command: str) -> list[str]:
         elif not word.startswith("-"):
             files.append(re.sub(r"\x00(\d+)\x00", lambda m: expressions[int(m.group(1))], word))
     if any("$" in re.sub(r"\$\{\{.*?\}\}", "", f) for f in files):
+        return None
+    return files or ["dist/*"]
+
+
+def dist_folders(command: str) -> list[str]:
+    """The folders an upload command reads its files from (empty when it cannot be told)."""
+    files = upload_files(command)
+    if files is None:
         return []
     folders = [f.rsplit("/", 1)[0] + "/" if "/" in f else "./" for f in files]
-    return list(dict.fromkeys(folders)) or ["dist/"]
+    return list(dict.fromkeys(folders))
+
+
+def artifact_path(files: list[str]) -> str:
+    """What the artifact keeps: exactly the files the upload named (`dist/*.whl` keeps the
+    wheels alone), or the folder where it named all of one (`dist/*` keeps `dist/`)."""
+    if len(files) == 1 and files[0].endswith("/*"):
+        return files[0][:-1]
+    return "\n".join(files)
 
 
 def target_of(workflow: Workflow, step: Step) -> str:
@@ -170,7 +171,11 @@ def _artifact_step(
         f"{inner}uses: {uses('actions/upload-artifact')}",
         f"{inner}with:",
         f"{inner}  name: {name}",
-        f"{inner}  path: {path}",
+        *(
+            [f"{inner}  path: |", *(f"{inner}    {p}" for p in path.splitlines())]
+            if "\n" in path
+            else [f"{inner}  path: {path}"]
+        ),
         f"{inner}  if-no-files-found: error",
     ]
     return lines
@@ -193,8 +198,11 @@ def artifact_name(job: Job) -> str:
 # --- the plan -------------------------------------------------------------------------------
 
 
-def plan_upload_step(workflow: Workflow, job: Job, step: Step, edits: Edits, result: Plan) -> Upload:
-    """Take the upload out of ``step`` (the whole step, or its upload lines)."""
+def plan_upload_step(
+    workflow: Workflow, job: Job, step: Step, edits: Edits, result: Plan, known: set[str]
+) -> Upload:
+    """Take the upload out of ``step`` (the whole step, or its upload lines). ``CannotIsolate``
+    where the upload cannot be cut out of its step exactly (the job is converted in place)."""
     lines = edits.lines
     start, end = span(step.node, lines)
     condition = expression(step.get("if"))
@@ -207,7 +215,9 @@ def plan_upload_step(workflow: Workflow, job: Job, step: Step, edits: Edits, res
             for key, value in with_node.value:
                 name = scalar(key)
                 if name in ("password", "user", "username"):
-                    result.secrets += SECRET.findall(scalar(value))
+                    result.secrets += credentials.credential_in(
+                        scalar(value), known | set(secrets_read(scalar(value)))
+                    )
                 elif name.replace("_", "-") in _KEPT_INPUTS:  # the action reads both spellings
                     inputs[name.replace("_", "-")] = scalar(value)
                 elif name in ("packages-dir", "packages_dir"):
@@ -217,70 +227,68 @@ def plan_upload_step(workflow: Workflow, job: Job, step: Step, edits: Edits, res
         result.changes.append(
             f"{workflow.where(step.line)}: the upload ({step.uses.split('#')[0].strip()}) moved to its own job"
         )
-        return Upload(job, step.line, target, packages, condition, inputs, not continues)
+        return Upload(job, step.line, target, packages, condition, inputs, not continues, [packages + "*"])
     run_node = step.get("run")
     assert isinstance(run_node, yaml.ScalarNode)  # an upload command is a run: step's text
     r_start, r_end = span(run_node, lines)
     block = run_node.style in ("|", ">")
     body = range(r_start + 1, r_end) if block else range(r_start, r_start + 1)
     remaining, flow = 0, False
-    target, dist, inputs = "", "dist/", {}
+    target, dist, inputs, files = "", "dist/", {}, ["dist/*"]
     line_edits: list[tuple[int, list[str]]] = []
     for index in body:
         command = lines[index].strip() if block else run_node.value.strip()
         flow = flow or bool(_SHELL_FLOW.match(command))
+        if command and block and credentials.hands_login(command, known):
+            result.secrets += credentials.credential_in(command, known)
+            line_edits.append((index, []))
+            continue
         if not command or command.startswith("#") or not UPLOAD_ANYWHERE.search(command):
             remaining += bool(command and not command.startswith("#"))
             continue
+        where = workflow.where(index + 1)
         if flow:
-            raise RetrofitRefusal(
-                f"{workflow.where(index + 1)}: the upload is inside shell control flow (if/for/case...); this "
-                "template will not guess which branch to keep. Move the upload to a line of its own outside "
-                "it, commit, and run copier again."
-            )
+            raise CannotIsolate(f"{where}: the upload is inside shell control flow (if/for/case...)")
         before, upload = split_upload(command)
         if upload is None:
-            raise RetrofitRefusal(
-                f"{workflow.where(index + 1)}: the upload is part of a longer shell command (a pipe, ||, or a "
-                "command after it); this template will not guess what to keep. Put the upload command on a "
-                "line of its own, commit, and run copier again."
+            raise CannotIsolate(
+                f"{where}: the upload is part of a longer shell command (a pipe, ||, or a command after it)"
             )
         target = _upload_target(workflow, step, index + 1, upload) or target
-        folders = dist_folders(upload)
-        if len(folders) != 1 or folders == ["./"]:
-            raise RetrofitRefusal(
-                f"{workflow.where(index + 1)}: the upload reads "
+        found = upload_files(credentials.strip_login("twine", upload))
+        folders = dist_folders(credentials.strip_login("twine", upload))
+        if found is None or len(folders) != 1 or folders == ["./"]:
+            raise CannotIsolate(
+                f"{where}: the upload reads "
                 + (
                     f"several folders ({', '.join(folders)})"
                     if len(folders) > 1
                     else "files of the working folder itself"
                     if folders
-                    else "a line the shell could not parse, or a folder a shell variable names"
+                    else "files a shell variable names, or a line the shell could not parse"
                 )
-                + " in one command; the publish job takes the distributions from one folder. Build into one "
-                "folder (for example dist/), upload `dist/*`, commit, and run copier again."
             )
-        dist = _working_directory(job, step) + folders[0]
+        prefix = _working_directory(job, step)
+        dist = prefix + folders[0]
+        files = [prefix + name for name in found]
         if "--skip-existing" in upload:
             inputs["skip-existing"] = "true"
-        result.secrets += SECRET.findall(upload)
-        keep = " && ".join(c for c in (before, builds_too(upload)) if c)
+        result.secrets += credentials.credential_in(upload, known)
+        keep = " && ".join(c for c in (credentials.strip_prefix(before, known), builds_too(upload)) if c)
         remaining += bool(keep)
         new = lines[index].replace(command if block else run_node.value.strip(), keep).rstrip("\n")
         line_edits.append((index, [new] if keep else []))
-    env = step.get("env")
-    if isinstance(env, yaml.MappingNode):
-        result.secrets += [
-            n for k, v in env.value if scalar(k) in TOKEN_ENV for n in SECRET.findall(scalar(v))
-        ]
     if not remaining:
         edits.replace(start, end, [])  # nothing else in the step: it goes, the artifact step takes its place
     else:
         for index, new_lines in line_edits:
             edits.replace(index, index + 1, new_lines)
-        remove_token_keys(env, step.node, workflow, edits, result)
+        remove_keys(step.get("env"), step.node, workflow, edits, result, known)
+    env = step.get("env")
+    if not remaining and isinstance(env, yaml.MappingNode):
+        result.secrets += [n for k, v in env.value for n in credentials.credential_in(scalar(v), known)]
     result.changes.append(f"{workflow.where(step.line)}: the upload moved to its own job")
-    return Upload(job, step.line, target, dist, condition, inputs, not continues)
+    return Upload(job, step.line, target, dist, condition, inputs, not continues, files)
 
 
 def publishes_only(job: Job) -> bool:
@@ -289,47 +297,6 @@ def publishes_only(job: Job) -> bool:
     return runner.startswith("ubuntu-") and all(
         step.uses.startswith((PUBLISH_ACTION + "@", "actions/download-artifact@")) for step in job.steps
     )
-
-
-def grant_in_place(
-    workflow: Workflow, job: Job, edits: Edits, result: Plan, environment: str, project_name: str
-) -> None:
-    """Environment and job-level `id-token: write` for a job that only publishes; the publish
-    action's ref moves to the pinned release (an old ref such as @master has no Trusted Publishing)."""
-    lines = edits.lines
-    where = workflow.where(job.key.start_mark.line + 1)
-    indent = line_indent(lines[job.node.value[0][0].start_mark.line])
-    runs_on = get(job.node, "runs-on")
-    at = span(runs_on[1], lines)[1] if runs_on else job.key.start_mark.line + 1
-    new = []
-    if job.get("environment") is None:
-        new += [
-            f"{indent}environment:",
-            f"{indent}  name: {environment}",
-            f"{indent}  url: https://pypi.org/project/{project_name}/",
-        ]
-        result.changes.append(f"{where}: job {job.id} runs in environment {environment}")
-    permissions = get(job.node, "permissions")
-    grant = "id-token: write  # Trusted Publishing: only this job may request an upload token"
-    if permissions is None:
-        new += [f"{indent}permissions:", f"{indent}  {grant}"]
-    elif not has_id_token(permissions[1]):
-        node = permissions[1]
-        if not isinstance(node, yaml.MappingNode):
-            raise RetrofitRefusal(
-                f"{workflow.where(permissions[0].start_mark.line + 1)}: job {job.id} has `permissions: "
-                f"{scalar(node)}`; list the permissions it needs instead, commit, and run copier again."
-            )
-        kept = [f"{indent}  {scalar(k)}: {scalar(v)}" for k, v in node.value if scalar(k) != "id-token"]
-        edits.replace(
-            permissions[0].start_mark.line,
-            span(node, lines)[1],
-            [f"{indent}permissions:", f"{indent}  {grant}", *kept],
-        )
-    if permissions is None or not has_id_token(permissions[1]):
-        result.changes.append(f"{where}: job {job.id} may request an OIDC token (id-token: write)")
-    if new:
-        edits.insert(at, new)
 
 
 def strip_password(
@@ -344,7 +311,7 @@ def strip_password(
     if not tokens:
         return
     for _, value in tokens:
-        result.secrets += SECRET.findall(scalar(value))
+        result.secrets += [name for name in secrets_read(scalar(value)) if name != ALL_SECRETS]
     if len(tokens) == len(with_node.value):
         key = next(k for k, v in step.node.value if v is with_node)
         edits.replace(key.start_mark.line, span(with_node, edits.lines)[1], [])
@@ -422,49 +389,69 @@ def plan_artifact(
     else:
         condition = " || ".join(f"({c})" for c in conditions)
     name = artifact_name(job)
-    edits.insert(end, _artifact_step(lines[start][:dash], name, last.dist, condition, uses))
+    # Exactly the files the uploads named (the wheels alone, where only they were uploaded).
+    path = artifact_path(list(dict.fromkeys(f for u in uploads for f in u.files)))
+    edits.insert(end, _artifact_step(lines[start][:dash], name, path, condition, uses))
     result.artifacts[job.id] = name
+    result.kept_files[job.id] = path
     result.changes.append(
-        f"{workflow.where(step.line)}: job {job.id} keeps {last.dist} as the artifact {name}"
+        f"{workflow.where(step.line)}: job {job.id} keeps {path.replace(chr(10), ', ')} as the artifact {name}"
     )
 
 
-def plan_token_lines(workflow: Workflow, job: Job, edits: Edits, result: Plan) -> None:
-    """`poetry config pypi-token.pypi ...`: a token handed to a tool's configuration goes too
-    (the whole step where it did nothing else: a step without its `run:` is not a step)."""
-    for step in job.steps:
-        run_node = step.get("run")
-        if run_node is None:
-            continue
-        commands = [
-            c.strip() for c in scalar(run_node).splitlines() if c.strip() and not c.strip().startswith("#")
+def drop_login_lines(workflow: Workflow, step: Step, edits: Edits, result: Plan, known: set[str]) -> bool:
+    """Shell lines whose only work is to hand the PyPI login on (`export TWINE_PASSWORD=...`,
+    `poetry config pypi-token.pypi ...`) go; so does a step that did nothing else (True: the
+    whole step went, and no other edit may touch its lines)."""
+    run_node = step.get("run")
+    if not isinstance(run_node, yaml.ScalarNode):
+        return False
+    start, end = span(run_node, edits.lines)
+    block = run_node.style in ("|", ">")
+    body = range(start + 1, end) if block else range(start, start + 1)
+    commands = {
+        index: (edits.lines[index].strip() if block else run_node.value.strip())
+        for index in body
+        if edits.lines[index].strip() and not edits.lines[index].strip().startswith("#")
+    }
+    logins = [index for index, command in commands.items() if credentials.hands_login(command, known)]
+    for index in logins:
+        result.secrets += credentials.credential_in(commands[index], known)
+    if logins and len(logins) == len(commands):
+        edits.replace(*span(step.node, edits.lines), [])
+        result.secrets += [
+            n for n in secrets_read(step.node_text) if n in known or credentials.pypi_secret(n)
         ]
-        if commands and all(TOKEN_CONFIG.match(c) for c in commands):
-            result.secrets += SECRET.findall(scalar(run_node))
-            edits.replace(*span(step.node, edits.lines), [])
-            result.changes.append(f"{workflow.where(step.line)}: removed the step that configured the token")
-            continue
-        r_start, r_end = span(run_node, edits.lines)
-        for index in range(r_start, r_end):
-            line = edits.lines[index]
-            command = line.split("run:", 1)[1] if index == r_start and "run:" in line else line
-            if TOKEN_CONFIG.match(command):
-                result.secrets += SECRET.findall(command)
-                edits.replace(index, index + 1, [])
-                result.changes.append(f"{workflow.where(index + 1)}: removed the token configuration")
+        result.changes.append(f"{workflow.where(step.line)}: removed the step that handed on the PyPI login")
+        return True
+    for index in logins:
+        edits.replace(index, index + 1, [])
+        result.changes.append(f"{workflow.where(index + 1)}: removed a line that handed on the PyPI login")
+    return False
 
 
-def remove_token_keys(
-    env: yaml.Node | None, parent: yaml.Node | None, workflow: Workflow, edits: Edits, result: Plan
+def remove_keys(
+    env: yaml.Node | None,
+    parent: yaml.Node | None,
+    workflow: Workflow,
+    edits: Edits,
+    result: Plan,
+    known: set[str],
 ) -> None:
+    """The variables of an `env:` that hold a PyPI login go: a variable an upload tool reads its
+    login from, or one whose value reads the login (the whole `env:` where nothing else is left)."""
     if not isinstance(env, yaml.MappingNode) or not isinstance(parent, yaml.MappingNode):
         return
     lines = edits.lines
-    tokens = [(k, v) for k, v in env.value if scalar(k) in TOKEN_ENV]
+    tokens = [
+        (k, v)
+        for k, v in env.value
+        if credentials.PYPI_VARIABLE.match(scalar(k)) or credentials.credential_in(scalar(v), known)
+    ]
     if not tokens:
         return
     for _, v in tokens:
-        result.secrets += SECRET.findall(scalar(v))
+        result.secrets += credentials.credential_in(scalar(v), known)
     if len(tokens) == len(env.value):
         env_key = next(k for k, v in parent.value if v is env)
         edits.replace(env_key.start_mark.line, span(env, lines)[1], [])

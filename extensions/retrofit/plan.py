@@ -6,9 +6,12 @@ build that text without touching any other line.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .workflows import RetrofitRefusal
 
 if TYPE_CHECKING:
     from .workflows import Job
@@ -34,8 +37,30 @@ class Plan:
     # a tests workflow), and the artifact each job that built and uploaded now keeps instead.
     added_jobs: list[str] = field(default_factory=list)
     artifacts: dict[str, str] = field(default_factory=dict)
-    # Jobs added to hold the steps a building job ran after its upload: added job -> that job.
-    moved: dict[str, str] = field(default_factory=dict)
+    # What each building job's artifact keeps: the files its uploads named (verify.py compares).
+    kept_files: dict[str, str] = field(default_factory=dict)
+    # Jobs converted where they are (the ladder's second rung): job -> why it was not isolated;
+    # and the permissions written out where such a job had the repository's defaults.
+    in_place: dict[str, str] = field(default_factory=dict)
+    explicit: dict[str, list[str]] = field(default_factory=dict)
+    # Of those, the jobs that only download and upload: the publish job already, running no code.
+    publish_only: set[str] = field(default_factory=set)
+    # Jobs that waited for an upload and now also need the publish job: job -> publish jobs added.
+    waits: dict[str, list[str]] = field(default_factory=dict)
+    # Every trusted publisher PyPI (or TestPyPI) must know for this workflow.
+    publishers: list[Publisher] = field(default_factory=list)
+    # The secrets the workflow's uploads read (found before planning): none may be left.
+    credentials: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """One trusted publisher: what PyPI's (or TestPyPI's) form asks, for one workflow."""
+
+    project: str
+    workflow: str
+    environment: str
+    index: str  # "pypi" or "testpypi"
 
 
 @dataclass
@@ -49,6 +74,12 @@ class Upload:
     condition: str
     inputs: dict[str, str]
     stops_later_uploads: bool
+    files: list[str] = field(default_factory=list)  # the files it named, as written (`dist/*.whl`)
+
+
+class CannotIsolate(Exception):
+    """The upload cannot move into a job of its own without changing what runs after it, or how:
+    the job is converted in place instead (the message says why)."""
 
 
 class Edits:
@@ -68,6 +99,16 @@ class Edits:
 
     def apply(self) -> str:
         lines = list(self.lines)
+        # Two edits of one line would each apply to the text the other changed: a planner bug,
+        # refused before it could write a broken workflow.
+        ranges = sorted((start, end) for start, end, _, _ in self.edits if end > start)
+        for (_, end), (start, _) in itertools.pairwise(ranges):
+            if start < end:
+                raise RetrofitRefusal(
+                    f"the retrofit would edit line {start + 1} twice, so it wrote nothing. Retrofit this "
+                    "workflow by hand (documentation: Existing project) and please report it to the "
+                    "template's maintainers."
+                )
         # Bottom-up; at the same line a removal goes before an insertion, so that the
         # insertion is not swallowed by it.
         for start, end, new, _ in sorted(self.edits, key=lambda e: (e[0], e[1], e[3]), reverse=True):

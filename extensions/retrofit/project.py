@@ -168,6 +168,13 @@ def metadata(root: Path) -> dict[str, str]:
     pyproject = _toml(root / "pyproject.toml")
     project = pyproject.get("project", {})
     poetry = pyproject.get("tool", {}).get("poetry", {})
+    # flit before PEP 621: [tool.flit.metadata], the name its dist-name or its module's.
+    flit = pyproject.get("tool", {}).get("flit", {}).get("metadata", {})
+    flit_name = (
+        flit.get("dist-name") or (flit.get("module") or "").replace("_", "-")
+        if isinstance(flit, dict)
+        else ""
+    )
     cfg, setup = _setup_cfg(root), _setup_py(root)
     found: dict[str, str] = {}
 
@@ -177,12 +184,15 @@ def metadata(root: Path) -> dict[str, str]:
                 found[key] = value.strip()
                 return
 
-    first("project_name", project.get("name"), poetry.get("name"), cfg.get("name"), setup.get("name"))
+    first(
+        "project_name", project.get("name"), poetry.get("name"), flit_name, cfg.get("name"), setup.get("name")
+    )
     first("build_backend", _backend(pyproject))
     first(
         "description",
         project.get("description"),
         poetry.get("description"),
+        flit.get("description") if isinstance(flit, dict) else "",
         cfg.get("description"),
         setup.get("description"),
     )
@@ -193,6 +203,7 @@ def metadata(root: Path) -> dict[str, str]:
         "author_name",
         author.get("name"),
         poetry_author and poetry_author.group("name"),
+        flit.get("author") if isinstance(flit, dict) else "",
         cfg.get("author"),
         setup.get("author"),
     )
@@ -200,6 +211,7 @@ def metadata(root: Path) -> dict[str, str]:
         "author_email",
         author.get("email"),
         poetry_author and poetry_author.group("email"),
+        flit.get("author-email") if isinstance(flit, dict) else "",
         cfg.get("author_email"),
         setup.get("author_email"),
     )
@@ -213,6 +225,7 @@ def metadata(root: Path) -> dict[str, str]:
     requires = (
         project.get("requires-python")
         or (poetry.get("dependencies") or {}).get("python")
+        or (flit.get("requires-python") if isinstance(flit, dict) else "")
         or cfg.get("python_requires")
         or setup.get("python_requires")
         or ""
@@ -230,6 +243,7 @@ def metadata(root: Path) -> dict[str, str]:
         *(project.get("urls") or {}).values(),
         poetry.get("repository"),
         poetry.get("homepage"),
+        flit.get("home-page") if isinstance(flit, dict) else "",
         cfg.get("url"),
         setup.get("url"),
     ]

@@ -34,7 +34,7 @@ from ..folder import (
     untracked_error,
 )
 from . import project, recognise
-from .upgrade import check, planned, tests_calls
+from .upgrade import PLACEHOLDER_ENVIRONMENT, PLACEHOLDER_PROJECT, check, planned, tests_calls
 from .workflows import RetrofitRefusal, Workflow, get, publishing_workflows, read_workflows, scalar
 
 
@@ -156,27 +156,48 @@ def retrofit_is_unchanged(conf: Any) -> bool:
     return True
 
 
+def main_workflow(root: Path) -> Workflow | None:
+    """The workflow that publishes the project's releases, of those that upload: the one that
+    runs for a release or a tag and uploads to PyPI, else the first that uploads to PyPI, else
+    the first (by name). Every other one gets a trusted publisher of its own too."""
+    found = publishing_workflows(root)
+
+    def rank(workflow: Workflow) -> tuple[int, int, str]:
+        plan = planned(workflow)
+        to_pypi = any(p.index == "pypi" for p in plan.publishers)
+        releases = bool(workflow.triggers() & {"release", "push-tags"})
+        return (not (to_pypi and releases), not to_pypi, workflow.path.name)
+
+    try:
+        return min(found, key=rank) if found else None
+    except RetrofitRefusal:
+        return found[0] if found else None
+
+
 def publish_workflow_default(root: str | Path) -> str:
     if not is_existing_project(root):
         return PUBLISH_WORKFLOW
     try:
-        found = publishing_workflows(Path(str(root)))
+        main = main_workflow(Path(str(root)))
     except RetrofitRefusal:
         return PUBLISH_WORKFLOW
-    return found[0].path.name if len(found) == 1 else PUBLISH_WORKFLOW
+    return main.path.name if main else PUBLISH_WORKFLOW
 
 
 def publish_workflow_error(name: str, root: str | Path) -> str:
-    """The workflow PyPI will trust must be the one that publishes: on copy into an existing
-    project, a name is refused unless it is that workflow's file name."""
+    """The workflow PyPI will trust must be one that publishes: on copy into an existing
+    project, a name is refused unless it is the file name of a workflow that uploads."""
     try:
         found = publishing_workflows(Path(str(root)))
     except RetrofitRefusal:
         return ""  # the retrofit's own refusal says what is wrong
-    if len(found) == 1 and found[0].path.name != name:
+    names = [w.path.name for w in found]
+    if names and name not in names:
         return (
-            f".github/workflows/{found[0].path.name} is the workflow that publishes, so it is the one "
+            f".github/workflows/{names[0]} is the workflow that publishes, so it is the one "
             f"PyPI must trust, not {name}: leave out -d publish_workflow."
+            if len(names) == 1
+            else f"{name} does not publish; the workflows that do are {', '.join(names)}: leave out -d publish_workflow."
         )
     return ""
 
@@ -185,15 +206,14 @@ def existing_environment(root: str | Path) -> str:
     if not is_existing_project(root):
         return ""
     try:
-        found = publishing_workflows(Path(str(root)))
+        main = main_workflow(Path(str(root)))
     except RetrofitRefusal:
         return ""
-    for workflow in found[:1]:
-        for job in workflow.publishing_jobs():
-            node = job.get("environment")
-            if node is not None:
-                name = get(node, "name")
-                return scalar(name[1] if name else node)
+    for job in main.publishing_jobs() if main else []:
+        node = job.get("environment")
+        if node is not None:
+            name = get(node, "name")
+            return scalar(name[1] if name else node)
     return ""
 
 
@@ -276,21 +296,54 @@ def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
     return ""
 
 
-def retrofit_report(root: str | Path, workflow: str) -> dict[str, Any]:
-    """What the retrofit of the publishing workflow (as of the last commit) did, for the
-    message: the secrets it no longer uses, notes the owner must read, and whether a
-    TestPyPI publisher is needed too."""
-    empty: dict[str, Any] = {"secrets": [], "notes": [], "testpypi": False}
+def retrofit_report(root: str | Path, project_name: str, environment: str) -> dict[str, Any]:
+    """What the retrofit of the project's publishing workflows (as of the last commit) did, for
+    the message and RELEASING.md: the secrets it no longer uses, notes the owner must read,
+    whether a TestPyPI publisher is needed, each trusted publisher (project, workflow,
+    environment, index), and the jobs converted in place."""
+    empty: dict[str, Any] = {"secrets": [], "notes": [], "testpypi": False, "publishers": [], "in_place": []}
     path = Path(str(root))
-    done = git(path, "show", f"HEAD:.github/workflows/{workflow}")
-    if done.returncode != 0:
-        return empty
+    folder = path / ".github" / "workflows"
+    report: dict[str, Any] = {**empty}
     try:
-        before = Workflow(path / ".github" / "workflows" / workflow, done.stdout)
-        made = planned(before)
+        names = [w.path.name for w in publishing_workflows(path)]
     except RetrofitRefusal:
         return empty
-    return {"secrets": made.secrets, "notes": made.notes, "testpypi": made.testpypi}
+    for name in names:
+        done = git(path, "show", f"HEAD:./.github/workflows/{name}")
+        if done.returncode != 0:
+            continue
+        try:
+            # The plan the question made, with stand-ins for the answers, put in their place here:
+            # one plan per workflow for the whole run.
+            made = planned(Workflow(folder / name, done.stdout))
+        except RetrofitRefusal:
+            return empty
+        report["secrets"] = sorted({*report["secrets"], *made.secrets})
+        report["notes"] += [
+            note.replace(PLACEHOLDER_PROJECT, str(project_name)).replace(
+                PLACEHOLDER_ENVIRONMENT, str(environment)
+            )
+            for note in made.notes
+        ]
+        report["testpypi"] = report["testpypi"] or made.testpypi
+        report["in_place"] += [f"{name}: {job}" for job in made.in_place if job not in made.publish_only]
+        if made.text == done.stdout:
+            continue  # already on Trusted Publishing: its publisher is registered
+        for publisher in made.publishers:
+            entry = {
+                "project": str(project_name)
+                if publisher.project == PLACEHOLDER_PROJECT
+                else publisher.project,
+                "workflow": publisher.workflow,
+                "environment": str(environment)
+                if publisher.environment == PLACEHOLDER_ENVIRONMENT
+                else publisher.environment,
+                "index": publisher.index,
+            }
+            if entry not in report["publishers"]:
+                report["publishers"].append(entry)
+    return report
 
 
 _TRIGGER_WORDS = {
@@ -370,7 +423,7 @@ def tests_call(root: str | Path) -> dict[str, Any]:
         return {"calls": [], "reasons": []}
     called = tests_calls(path)
     calls = [
-        {"name": c.path.name, "job_id": c.job_id, "permissions": c.permissions, "inherit": c.inherit}
+        {"name": c.path.name, "job_id": c.job_id, "permissions": c.permissions, "secrets": c.secrets}
         for c in called.calls
     ]
     return {"calls": calls, "reasons": called.reasons}

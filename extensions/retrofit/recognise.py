@@ -5,18 +5,21 @@ something that uploads, must be understood whole before the retrofit chooses wha
 Each such step is one of:
 
 - a known upload that the plan converts (workflows.py: twine, the publish action, the
-  `publish` command of poetry, hatch, uv, flit and pdm);
-- a known upload the retrofit does not convert (maturin, maturin-action, `setup.py upload`,
-  a release tool that uploads by itself): refused, naming the tool;
+  `publish` command of poetry, hatch, uv, flit and pdm, maturin and maturin-action);
+- a known upload the retrofit does not convert (`setup.py upload`, a release tool that
+  uploads by itself): refused, naming the tool;
 - a known use of a credential that is not an upload to PyPI (coverage, container
   registries, notifications, GitHub's own CLI and release actions): kept as it is;
 - a step in a job that never has the distributions (it builds none, downloads none and
   uploads none): kept as it is, whatever it is given.
 
-Anything else that is handed a PyPI-looking credential, or any credential in a job that has
-the distributions, could upload them and cannot be read (a script, a make, tox or nox target,
-an unknown action): the retrofit refuses, naming the file and line. So it never adds a second
-publisher beside one it did not see. Standard library and PyYAML only.
+Anything else that is handed a PyPI login (a secret named for PyPI, or any secret handed to a
+variable an upload tool reads), or that runs code of the repository that uploads (a script, a
+make, tox, nox or just target whose text holds an upload) in a job that has the distributions,
+uploads in code the workflow does not show: the retrofit refuses, naming the file and line. So
+it never adds a second publisher beside one it did not see. Other credentials beside the
+distributions (coverage, docs hosts, conda, registries, chat, Homebrew) are no upload to PyPI.
+Standard library and PyYAML only.
 """
 
 from __future__ import annotations
@@ -25,22 +28,27 @@ import re
 
 import yaml
 
-from .workflows import PUBLISH_ACTION, SECRET, UPLOAD_ANYWHERE, Job, Step, Workflow, get, scalar
+from .credentials import PYPI_VARIABLE, hands_login, pypi_secret
+from .workflows import (
+    ALL_SECRETS,
+    PUBLISH_ACTION,
+    UPLOAD_ANYWHERE,
+    Job,
+    Step,
+    Workflow,
+    get,
+    repository_text,
+    scalar,
+    secrets_read,
+)
 
 # Events of a workflow that cannot release: anything else (a tag, a release, a push, a
 # dispatch, a schedule, a call) may.
 _NOT_RELEASING = {"pull_request", "merge_group", "issues", "issue_comment", "pull_request_review"}
 # A secret that looks like a credential; GitHub's own token cannot upload to PyPI.
 _CREDENTIAL = re.compile(r"TOKEN|PASSWORD|PASS|_KEY$|AUTH|SECRET", re.IGNORECASE)
-_PYPI_CREDENTIAL = re.compile(r"PYPI|TWINE|WAREHOUSE", re.IGNORECASE)
-# Variables that upload tools read their PyPI credential from.
-_PYPI_VARIABLES = re.compile(
-    r"^(?:TWINE_(?:PASSWORD|USERNAME)|MATURIN_(?:PASSWORD|PYPI_TOKEN|USERNAME)|FLIT_PASSWORD|UV_PUBLISH_"
-    r"(?:TOKEN|PASSWORD)|POETRY_PYPI_TOKEN_\w+|POETRY_HTTP_BASIC_\w+_PASSWORD|HATCH_INDEX_AUTH|PDM_PUBLISH_PASSWORD)$"
-)
 # Uploads this retrofit does not convert, by command and by action.
 _OTHER_UPLOAD_COMMANDS = [
-    (re.compile(r"\bmaturin\s+(?:upload|publish)\b"), "`maturin upload`/`maturin publish`"),
     (re.compile(r"\bsetup\.py\b[^\n]*\bupload\b"), "`setup.py upload`"),
     (re.compile(r"\bsemantic-release\b[^\n]*\bpublish\b"), "python-semantic-release's `publish`"),
 ]
@@ -74,7 +82,7 @@ def _releases(workflow: Workflow) -> bool:
 
 
 def _secrets(node: yaml.Node | None) -> list[str]:
-    """The secrets a node's text hands on (every scalar below it)."""
+    """The secrets a node's text hands on (every scalar below it, in any expression form)."""
     found: list[str] = []
     todo = [node] if node is not None else []
     seen = 0
@@ -82,18 +90,18 @@ def _secrets(node: yaml.Node | None) -> list[str]:
         item = todo.pop()
         seen += 1
         if isinstance(item, yaml.ScalarNode):
-            found += SECRET.findall(item.value)
+            found += secrets_read(item.value)
         elif isinstance(item, yaml.MappingNode):
             todo += [v for pair in item.value for v in pair]
         elif isinstance(item, yaml.SequenceNode):
             todo += item.value
-    return found
+    return list(dict.fromkeys(found))
 
 
 def _pypi_variables(node: yaml.Node | None) -> list[str]:
     if not isinstance(node, yaml.MappingNode):
         return []
-    return [scalar(k) for k, v in node.value if _PYPI_VARIABLES.match(scalar(k)) and SECRET.search(scalar(v))]
+    return [scalar(k) for k, v in node.value if PYPI_VARIABLE.match(scalar(k)) and secrets_read(scalar(v))]
 
 
 def _has_distributions(job: Job) -> bool:
@@ -112,8 +120,9 @@ def _has_distributions(job: Job) -> bool:
 
 
 def _credentials(names: list[str]) -> list[str]:
-    """The secrets among ``names`` that look like credentials (GitHub's own token is none)."""
-    return [name for name in names if _CREDENTIAL.search(name) and name != "GITHUB_TOKEN"]
+    """The secrets among ``names`` that look like credentials (GitHub's own token is none; the
+    whole context, handed on at once, holds every credential)."""
+    return [n for n in names if n == ALL_SECRETS or (_CREDENTIAL.search(n) and n != "GITHUB_TOKEN")]
 
 
 def _other_use(step: Step) -> bool:
@@ -135,7 +144,7 @@ def _what(step: Step) -> str:
 def _inherited(workflow: Workflow, who: str, steps: list[Step], env: yaml.Node | None, line: int) -> str:
     """A PyPI credential set in an `env:` that every step of the job inherits, where no step is an
     upload this template knows: something else reads it."""
-    pypi = _pypi_variables(env) + [s for s in _secrets(env) if _PYPI_CREDENTIAL.search(s)]
+    pypi = _pypi_variables(env) + [s for s in _secrets(env) if pypi_secret(s)]
     if not pypi or any(step.uploads for step in steps):
         return ""
     return (
@@ -175,12 +184,21 @@ def obstacle(workflow: Workflow) -> str:
     return ""
 
 
+_PUBLISHING_NAME = re.compile(
+    r"pypi|publish|upload|wheel|dist|package|deploy|release(?!-drafter)", re.IGNORECASE
+)
+
+
 def _reusable(workflow: Workflow, job: Job) -> str:
     reusable = scalar(job.get("uses"))
     if not reusable or reusable.startswith("./"):
         return ""  # a workflow of this repository is read as one of its own files
     handed = _credentials(_secrets(job.get("secrets")))
     if not handed and scalar(job.get("secrets")) != "inherit":
+        return ""
+    # Given a PyPI login, or any secrets by a workflow that publishes by its name: it may upload.
+    # A review bot or a changelog generator handed the secrets is no upload to PyPI.
+    if not any(pypi_secret(name) for name in handed) and not _PUBLISHING_NAME.search(reusable.split("@")[0]):
         return ""
     return (
         f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} calls {reusable}, another repository's "
@@ -199,13 +217,6 @@ def _step_obstacle(workflow: Workflow, job: Job, step: Step, distributions: bool
                 "copier again (the retrofit then moves that upload to Trusted Publishing)."
             )
     uses = step.uses.split("@")[0].lower()
-    found = get(step.get("with"), "command")
-    if uses == "pyo3/maturin-action" and found and scalar(found[1]) in ("upload", "publish"):
-        return (
-            f"{where}: PyO3/maturin-action with `command: {scalar(found[1])}` uploads to PyPI in a way this "
-            "template does not convert. Keep the action for the build, upload with pypa/gh-action-pypi-publish "
-            "in a job of its own, commit, and run copier again."
-        )
     credentials = _credentials(_secrets(step.node))
     if uses.startswith(_RELEASE_TOOLS) and credentials:
         return (
@@ -214,19 +225,61 @@ def _step_obstacle(workflow: Workflow, job: Job, step: Step, distributions: bool
         )
     if step.uploads or not credentials or _other_use(step):
         return ""
-    pypi = [s for s in credentials if _PYPI_CREDENTIAL.search(s)] + _pypi_variables(step.get("env"))
+    commands = [c.strip() for c in step.run.splitlines() if c.strip() and not c.strip().startswith("#")]
+    if commands and all(hands_login(c, set()) for c in commands) and any(s.uploads for s in job.steps):
+        return ""  # it hands the login to the job's own upload (`poetry config pypi-token.pypi ...`)
+    # Every secret at once (toJSON(secrets)) holds a PyPI login, if there is one: it could upload
+    # in a job that has the distributions.
+    pypi = [s for s in credentials if pypi_secret(s) or (s == ALL_SECRETS and distributions)]
+    pypi += _pypi_variables(step.get("env"))
     if pypi:
-        return (
-            f"{where}: {_what(step)} is handed a PyPI credential ({pypi[0]}) and this template cannot read what "
-            "it does with it (a script, a make, tox or nox target, an action it does not know). Upload with "
-            "`twine upload dist/*` or pypa/gh-action-pypi-publish instead, commit, and run copier again; or "
-            "retrofit by hand (documentation: Existing project)."
+        handed = (
+            "every secret (toJSON(secrets))" if pypi[0] == ALL_SECRETS else f"a PyPI credential ({pypi[0]})"
         )
-    if distributions:
+        return (
+            f"{where}: {_what(step)} is handed {handed} and this template cannot read what it does with it (a "
+            "script, a make, tox or nox target, an action it does not know), so it may upload in code the "
+            "workflow does not show. Upload with `twine upload dist/*` or pypa/gh-action-pypi-publish instead, "
+            "commit, and run copier again; or retrofit by hand (documentation: Existing project)."
+        )
+    if distributions and (code := _code_that_uploads(workflow, step)):
         return (
             f"{where}: {_what(step)} is handed secrets.{credentials[0]} in job {job.id}, which has the "
-            "distributions, so it could upload them, and this template cannot read it. If it does not upload, "
-            "move it to a job that does not build, commit, and run copier again; if it does, upload with "
-            "`twine upload dist/*` or pypa/gh-action-pypi-publish instead."
+            f"distributions, and runs {code}, which uploads: the upload happens in code the workflow does not "
+            "show. Upload from the workflow (`twine upload dist/*` or pypa/gh-action-pypi-publish), commit, and "
+            "run copier again; or retrofit by hand (documentation: Existing project)."
         )
+    return ""
+
+
+# A command that runs code of the repository: a script, or a make, just, tox or nox target.
+_SCRIPT = re.compile(r"^(?:(?:ba|z)?sh\s+|python3?\s+|\./)([\w./-]+)")
+_TARGET = re.compile(r"^(make|just)\s+(?:-\S+\s+)*([A-Za-z_][\w.-]*)")
+_RUNNER_FILE = re.compile(r"^(tox|nox)\b")
+
+
+def _code_that_uploads(workflow: Workflow, step: Step) -> str:
+    """The file of the repository (and its line) that a step runs and whose text uploads ("" for
+    none): a script, the recipe of a make or just target, tox.ini or noxfile.py."""
+    root = workflow.path.parents[2]
+    for command in (line.strip() for line in step.run.splitlines()):
+        name, part = "", ""
+        if match := _SCRIPT.match(command):
+            name = match.group(1)
+        elif match := _TARGET.match(command):
+            name = "Makefile" if match.group(1) == "make" else "justfile"
+            recipe = re.search(
+                rf"^{re.escape(match.group(2))}\s*:[^\n]*\n((?:[ \t]+[^\n]*\n?)*)",
+                repository_text(root, name),
+                re.MULTILINE,
+            )
+            part = recipe.group(0) if recipe else ""
+        elif match := _RUNNER_FILE.match(command):
+            name = "tox.ini" if match.group(1) == "tox" else "noxfile.py"
+        if not name:
+            continue
+        text = repository_text(root, name)
+        if found := UPLOAD_ANYWHERE.search(part or text):
+            offset = text.find(part) if part else 0
+            return f"{name}:{text[: offset + found.start()].count(chr(10)) + 1}"
     return ""

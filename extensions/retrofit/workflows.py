@@ -24,8 +24,13 @@ TESTPYPI_UPLOAD_URL = "https://test.pypi.org/legacy/"
 # A command that uploads, at the start of a shell line: twine, or a tool's publish command,
 # run directly or through python -m, uv run / uvx, pipx run.
 _RUNNER = r"(?:(?:python3?\s+-m|uv\s+run(?:\s+--?[\w-]+(?:[ =][^\s-]\S*)?)*|uvx|pipx\s+run)\s+)?"
-UPLOAD = re.compile(_RUNNER + r"(?:twine\s+upload\b|(?:poetry|hatch|uv|flit|pdm)\s+publish\b)")
-UPLOAD_ANYWHERE = re.compile(r"\btwine\s+upload\b|\b(?:poetry|hatch|uv|flit|pdm)\s+publish\b")
+UPLOAD = re.compile(
+    _RUNNER + r"(?:twine\s+upload\b|(?:poetry|hatch|uv|flit|pdm)\s+publish\b|maturin\s+(?:upload|publish)\b)"
+)
+UPLOAD_ANYWHERE = re.compile(
+    r"\btwine\s+upload\b|\b(?:poetry|hatch|uv|flit|pdm)\s+publish\b|\bmaturin\s+(?:upload|publish)\b"
+)
+MATURIN_ACTION = "pyo3/maturin-action"
 SECRET = re.compile(r"\$\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}")
 # Inside a `${{ }}` expression, every way to read a secret: `secrets.X`, `secrets['X']`,
 # `secrets["X"]` (in `||`, `&&`, `format()`... alike), and the whole context (`toJSON(secrets)`).
@@ -61,7 +66,7 @@ _MAKE = re.compile(r"^make\s+(?:-\S+\s+)*([A-Za-z_][\w.-]*)")
 MAX_SCRIPT_BYTES = 200_000
 
 
-def _repository_text(root: Path, name: str) -> str:
+def repository_text(root: Path, name: str) -> str:
     """The text of a regular file of the repository ("" for anything else: a link, a folder,
     a path out of it, a large or unreadable file)."""
     path = root / name
@@ -208,8 +213,26 @@ class Step:
         return self.node.start_mark.line + 1
 
     @property
+    def node_text(self) -> str:
+        """Every scalar of the step, one per line (what it hands on, wherever it is written)."""
+        found, todo = [], [self.node]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, yaml.ScalarNode):
+                found.append(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                todo += [v for pair in node.value for v in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                todo += node.value
+        return "\n".join(found)
+
+    @property
     def uploads(self) -> bool:
-        """An upload the retrofit converts: the publish action, or an upload command in `run:`."""
+        """An upload the retrofit converts: the publish action, PyO3/maturin-action's `command:
+        upload`, or an upload command in `run:`."""
+        if self.uses.split("@")[0].lower() == MATURIN_ACTION:
+            command = get(self.get("with"), "command")
+            return command is not None and scalar(command[1]) in ("upload", "publish")
         return self.uses.startswith(PUBLISH_ACTION + "@") or bool(UPLOAD_ANYWHERE.search(self.run))
 
 
@@ -256,12 +279,12 @@ class Job:
         root = self.folder.parents[1]
         for command in (line.strip() for line in run.splitlines()):
             if script := _SCRIPT.match(command):
-                if _TESTS.search(_repository_text(root, script.group(1))):
+                if _TESTS.search(repository_text(root, script.group(1))):
                     return True
             elif target := _MAKE.match(command):
                 recipe = re.search(
                     rf"^{re.escape(target.group(1))}\s*:[^\n]*\n((?:\t[^\n]*\n?)*)",
-                    _repository_text(root, "Makefile"),
+                    repository_text(root, "Makefile"),
                     re.MULTILINE,
                 )
                 if recipe and _TESTS.search(recipe.group(1)):
@@ -391,17 +414,6 @@ class Workflow:
         """The line of the first upload step (1 when there is none)."""
         return min((step.line for job in self.publishing_jobs() for step in job.upload_steps()), default=1)
 
-    def mentions_pypi_token(self) -> int:
-        """The first line that hands a PyPI-looking secret to something, or 0."""
-        for number, line in enumerate(self.text.splitlines(), 1):
-            stripped = line.split("#", 1)[0]
-            names = SECRET.findall(stripped)
-            if any("PYPI" in n.upper() or "TWINE" in n.upper() for n in names) or re.search(
-                r"\bTWINE_PASSWORD\s*:", stripped
-            ):
-                return number
-        return 0
-
 
 _PUBLISHING: dict[tuple[str, tuple[tuple[str, int, int], ...]], list[Workflow]] = {}
 
@@ -413,18 +425,6 @@ def publishing_workflows(root: Path) -> list[Workflow]:
     if key not in _PUBLISHING:
         _PUBLISHING[key] = [w for w in read_workflows(root) if w.publishing_jobs()]
     return _PUBLISHING[key]
-
-
-def is_trusted(workflow: Workflow) -> bool:
-    """Already on Trusted Publishing: every upload is the action without a password, with id-token."""
-    for job in workflow.publishing_jobs():
-        for step in job.upload_steps():
-            with_node = step.get("with")
-            if not step.uses or (with_node is not None and get(with_node, "password")):
-                return False
-        if not has_id_token(job.get("permissions")) and not has_id_token(get_root(workflow, "permissions")):
-            return False
-    return True
 
 
 def get_root(workflow: Workflow, key: str) -> yaml.Node | None:

@@ -1,0 +1,730 @@
+"""Plan one workflow's move to Trusted Publishing: the ladder, one rung per uploading job.
+
+1. **Isolated** where the job splits cleanly: its upload becomes an artifact of exactly the
+   files it uploaded, and a new job, which holds the environment and `id-token: write` alone,
+   downloads and uploads them with the pinned publish action (owner_jobs.py, new_jobs.py).
+   Jobs that waited for the upload now also wait for that job.
+2. **In place** where isolating would change what runs after the upload, or how (steps after
+   it, jobs that wait for an upload with a condition of its own, an upload inside shell
+   logic...): the job itself gains the environment and the permission, and loses its login
+   (in_place.py).
+3. **Refused** (``RetrofitRefusal``, naming the file and line) only where the upload happens in
+   code the workflow does not show, or the name PyPI receives cannot be known.
+
+One ``Planner`` carries a run's state (the workflow, the line edits, the plan) through its
+phases; verify.py then checks the result before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import called_tests, credentials, in_place, new_jobs
+from .owner_jobs import (
+    drop_login_lines,
+    expression,
+    packages_dir,
+    plan_artifact,
+    plan_upload_step,
+    publishes_only,
+    remove_keys,
+    target_of,
+    upload_files,
+)
+from .plan import CannotIsolate, Edits, Plan, Publisher, Upload
+from .plan import indent as line_indent
+from .verify import needs_read, verify
+from .workflows import (
+    MATURIN_ACTION,
+    PUBLISH_ACTION,
+    TESTPYPI_UPLOAD_URL,
+    UPLOAD_ANYWHERE,
+    Job,
+    RetrofitRefusal,
+    Step,
+    Workflow,
+    get,
+    get_root,
+    has_id_token,
+    read_workflows,
+    scalar,
+    secrets_read,
+    span,
+    workflow_files,
+)
+
+_MATURIN_COMMAND = re.compile(r"\bmaturin\s+(?:upload|publish)\b")
+# A command that edits the package's metadata file, and what it may set the name to.
+_METADATA_EDIT = re.compile(
+    r"\b(?:sed|perl|toml|tomlq|yq|python3?|jq)\b[^\n]*(?:pyproject\.toml|setup\.cfg|setup\.py)"
+)
+_SED_NAME = re.compile(r"""(?:^|[\s'"])s([/|#:,@])[^\n]*?\bname\b[^\n]*?\1([^\n]*?)\1""")
+_NAME_VALUE = re.compile(r"""\bname\s*=\s*\\?["']([A-Za-z0-9][A-Za-z0-9._-]*)\\?["']""")
+
+
+def maturin_uploads(job: Job) -> list[Step]:
+    """maturin's own uploads: `maturin upload|publish`, or PyO3/maturin-action's `command: upload`."""
+    return [
+        s
+        for s in job.upload_steps()
+        if s.uses.split("@")[0].lower() == MATURIN_ACTION or _MATURIN_COMMAND.search(s.run)
+    ]
+
+
+def uploading_jobs(workflow: Workflow) -> list[Job]:
+    return workflow.publishing_jobs()
+
+
+def upload_credentials(workflow: Workflow) -> set[str]:
+    """The secrets the workflow's uploads read: the action's login, the upload commands' own
+    options, the variables upload tools read (at every level), and the lines that hand one on;
+    and every secret named like a PyPI login."""
+    found: set[str] = set()
+    for job in uploading_jobs(workflow):
+        for step in job.steps:
+            inputs = step.get("with")
+            if step.uses.startswith(PUBLISH_ACTION + "@") and isinstance(inputs, yaml.MappingNode):
+                for key, value in inputs.value:
+                    if scalar(key) in ("password", "user", "username"):
+                        found.update(secrets_read(scalar(value)))
+            for line in step.run.splitlines():
+                if (
+                    UPLOAD_ANYWHERE.search(line)
+                    or _MATURIN_COMMAND.search(line)
+                    or credentials.hands_login(line, set())
+                ):
+                    found.update(secrets_read(line))
+            found.update(_login_variables(step.get("env")))
+        found.update(_login_variables(job.get("env")))
+    found.update(_login_variables(get_root(workflow, "env")))
+    found.update(name for name in secrets_read(workflow.text) if credentials.pypi_secret(name))
+    found.discard("GITHUB_TOKEN")
+    return found
+
+
+def is_trusted(workflow: Workflow) -> bool:
+    """Already on Trusted Publishing: every job that uploads may request the OIDC token and is
+    given no PyPI login at all (maturin-action with its token in `env:` is not)."""
+    root = get_root(workflow, "permissions")
+    for job in uploading_jobs(workflow):
+        if not (
+            has_id_token(job.get("permissions")) or (job.get("permissions") is None and has_id_token(root))
+        ):
+            return False
+        texts = [step.node_text for step in job.steps] + [scalar(v) for _, v in _pairs(job.get("env"))]
+        texts += [scalar(v) for _, v in _pairs(get_root(workflow, "env"))]
+        if any(credentials.credential_in(text, set()) for text in texts):
+            return False
+        if _login_variables(job.get("env")) or any(_login_variables(step.get("env")) for step in job.steps):
+            return False
+        for step in job.upload_steps():
+            inputs = step.get("with")
+            if isinstance(inputs, yaml.MappingNode) and any(scalar(k) == "password" for k, _ in inputs.value):
+                return False
+            if any(
+                credentials.strip_login(tool, line) != line
+                for line in step.run.splitlines()
+                for tool in ("twine", "uv")
+            ):
+                return False
+    return True
+
+
+def _pairs(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
+    return list(node.value) if isinstance(node, yaml.MappingNode) else []
+
+
+def _login_variables(env: yaml.Node | None) -> set[str]:
+    if not isinstance(env, yaml.MappingNode):
+        return set()
+    return {
+        name
+        for key, value in env.value
+        if credentials.PYPI_VARIABLE.match(scalar(key))
+        for name in secrets_read(scalar(value))
+    }
+
+
+def built_name(workflow: Workflow, project_name: str) -> str:
+    """The name PyPI receives from this workflow: the metadata's, unless a step rewrites it
+    before the build (a nightly `sed` to `NAME-nightly`), then the literal it writes; refused
+    where a step rewrites it in a way this template cannot read."""
+    for job in uploading_jobs(workflow):
+        for step in [s for j in _upstream(workflow, job) for s in j.steps] + job.steps:
+            for offset, line in enumerate(step.run.splitlines()):
+                if not _METADATA_EDIT.search(line) or not re.search(r"\bname\b", line):
+                    continue
+                sed = _SED_NAME.search(line)
+                value = _NAME_VALUE.search(sed.group(2)) if sed else None
+                if value:
+                    return value.group(1)
+                raise RetrofitRefusal(
+                    f"{workflow.where(step.line + offset + 1)}: this step rewrites the package's name before the "
+                    "build, so the name PyPI receives is not the one the metadata says, and this template cannot "
+                    "tell it; a trusted publisher under the wrong name never matches. Write the new name as a "
+                    'literal (`sed -i \'s/name = "a"/name = "a-nightly"/\' pyproject.toml`), or retrofit by hand '
+                    "(documentation: Existing project)."
+                )
+    return _subfolder_name(workflow) or project_name
+
+
+# Actions that build a package (the folder they are given is the package's).
+_BUILDERS = ("pyo3/maturin-action", "pypa/cibuildwheel", "hynek/build-and-inspect-python-package")
+# A word that may name a folder of the repository (`plugins/x`, `./packages/core/`).
+_FOLDER_WORD = re.compile(
+    r"(?<![\w$/.-])\.?/?([A-Za-z0-9_][\w.-]*(?:/[\w.-]+)+|[A-Za-z0-9_][\w.-]*)/?(?![\w/])"
+)
+
+
+def _subfolder_name(workflow: Workflow) -> str:
+    """The package a workflow builds from a subfolder of the repository that is a project of its
+    own (`tox -e build -- plugins/x`, `working-directory: packages/core`): its own metadata's
+    name. "" where it builds the top-level project; refused where the name cannot be read or
+    it builds several."""
+    from . import project
+
+    root = workflow.path.parents[2]
+    found: dict[str, int] = {}
+    for job in uploading_jobs(workflow):
+        for step in [s for j in _upstream(workflow, job) for s in j.steps] + job.steps:
+            if step.uses and not step.uses.split("@")[0].lower().startswith(_BUILDERS):
+                continue  # an artifact, a cache, a checkout: no build
+            words = _FOLDER_WORD.findall(step.node_text)
+            for word in words:
+                folder = word.strip("/")
+                if (root / folder).is_file():
+                    folder = str(Path(folder).parent)  # --manifest-path sub/Cargo.toml
+                for tail in ("/dist", "/wheelhouse"):
+                    folder = folder.removesuffix(tail)
+                if folder not in ("", ".", ".github") and any(
+                    (root / folder / n).is_file() for n in ("pyproject.toml", "setup.py", "setup.cfg")
+                ):
+                    found.setdefault(folder, step.line)
+    if not found:
+        return ""
+    if len(found) > 1:
+        folders = ", ".join(sorted(found))
+        raise RetrofitRefusal(
+            f"{workflow.where(min(found.values()))}: it builds packages from several folders ({folders}); each is a "
+            "PyPI project of its own, with a trusted publisher of its own. Retrofit it by hand (documentation: "
+            "Existing project)."
+        )
+    [(folder, line)] = found.items()
+    try:
+        name = project.metadata(root / folder).get("project_name", "")
+    except project.ProjectFileError:
+        name = ""
+    if not name:
+        raise RetrofitRefusal(
+            f"{workflow.where(line)}: it builds the package in {folder}/, whose files name no package this template "
+            "can read, so the name PyPI receives is unknown. Retrofit it by hand (documentation: Existing project)."
+        )
+    return name
+
+
+def _upstream(workflow: Workflow, job: Job) -> list[Job]:
+    jobs = {j.id: j for j in workflow.jobs()}
+    seen: dict[str, Job] = {}
+    todo = list(job.needs())
+    while todo:
+        name = todo.pop()
+        if name in jobs and name not in seen:
+            seen[name] = jobs[name]
+            todo += jobs[name].needs()
+    return list(seen.values())
+
+
+def dependents(workflow: Workflow, job: Job) -> list[Job]:
+    """The jobs that list ``job`` under `needs:` (they ran after its upload)."""
+    return [j for j in workflow.jobs() if job.id in j.needs()]
+
+
+@dataclass
+class Planner:
+    """One workflow's plan, phase by phase (see the module). ``plan()`` runs them all."""
+
+    workflow: Workflow
+    environment: str
+    project_name: str
+    uses: Callable[[str], str]
+    edits: Edits = field(init=False)
+    result: Plan = field(init=False)
+    name: str = field(init=False)  # the name PyPI receives from this workflow
+    known: set[str] = field(init=False)  # the secrets its uploads read
+    uploads: list[Upload] = field(default_factory=list)  # the isolated uploads
+    converted: list[in_place.Converted] = field(default_factory=list)
+    comment: str = ""  # on the owner's environment line, which moves to the publish job
+    moved_environment: str = ""  # the owner's environment, which the publish job takes
+
+    def plan(self) -> Plan:
+        workflow = self.workflow
+        self.result = Plan(workflow.path, workflow.text, newline=workflow.newline)
+        self.name = built_name(workflow, self.project_name)
+        if is_trusted(workflow):
+            self.result.publishers = publishers(workflow, self.name)
+            return self.result
+        self._refuse_a_reusable_workflow()
+        self.edits = Edits(workflow.text)
+        self.known = upload_credentials(workflow)
+        self.result.credentials = set(self.known)
+        for job in uploading_jobs(workflow):
+            self.job(job)
+        self._one_project()
+        remove_keys(get_root(workflow, "env"), workflow.root, workflow, self.edits, self.result, self.known)
+        in_place.workflow_grant(workflow, self.edits, self.result)
+        self._publish_jobs()
+        try:
+            self.result.text = self.edits.apply()
+        except RetrofitRefusal as refusal:
+            raise RetrofitRefusal(f"{workflow.where(1)}: {refusal}") from None
+        self.result.secrets = sorted(set(self.result.secrets) - {"GITHUB_TOKEN"})
+        self._notes()
+        verify(workflow, self.result)
+        self.result.publishers = publishers(Workflow(workflow.path, self.result.text), self.name)
+        return self.result
+
+    # --- one uploading job: the ladder ----------------------------------------------------------
+
+    def job(self, job: Job) -> None:
+        why = self.isolation_obstacle(job)
+        if not why:
+            mark = self._checkpoint()
+            try:
+                self.isolate(job)
+                return
+            except CannotIsolate as reason:
+                self._restore(mark)
+                why = str(reason)
+        self.convert(job, why)
+
+    def isolation_obstacle(self, job: Job) -> str:
+        """Why ``job``'s upload cannot move into a job of its own without changing what runs
+        after it ("" when it can)."""
+        workflow = self.workflow
+        where = workflow.where(job.key.start_mark.line + 1)
+        if publishes_only(job):
+            return f"{where}: job {job.id} only downloads and uploads, so it is the publish job already"
+        if maturin_uploads(job):
+            return f"{where}: maturin uploads what it built in the same job"
+        if has_id_token(job.get("permissions")):
+            return f"{where}: job {job.id} already holds `id-token: write` itself"
+        uploads = job.upload_steps()
+        last = max(step.line for step in uploads)
+        if after := [s for s in job.steps if s.line > last]:
+            return f"{workflow.where(after[0].line)}: job {job.id} runs steps after its upload, in the same workspace"
+        waiting = dependents(workflow, job)
+        if waiting:
+            conditions = {" ".join(expression(s.get("if")).split()) for s in uploads}
+            if conditions != {""}:
+                return (
+                    f"{where}: job {', '.join(j.id for j in waiting)} waits for job {job.id}, whose upload runs "
+                    "only under a condition of its own: a publish job that skips would skip them too"
+                )
+            if any(not _needs_editable(j) for j in waiting):
+                return f"{where}: a job that waits for job {job.id} lists its needs in a form this template does not edit"
+        return ""
+
+    def isolate(self, job: Job) -> None:
+        """The first rung: the upload moves to a publish job (``CannotIsolate`` leaves no edit)."""
+        workflow, edits, result = self.workflow, self.edits, self.result
+        uploads = [plan_upload_step(workflow, job, s, edits, result, self.known) for s in job.upload_steps()]
+        folders = {u.dist for u in uploads}
+        if len(folders) > 1:
+            raise CannotIsolate(
+                f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} uploads from several folders "
+                f"({', '.join(sorted(folders))})"
+            )
+        for upload in uploads:
+            _, reason = new_jobs.job_condition(
+                expression(job.get("if")), upload.condition, workflow.triggers()
+            )
+            if reason:
+                raise CannotIsolate(f"{workflow.where(upload.line)}: {reason}")
+        plan_artifact(workflow, job, uploads, edits, result, self.uses)
+        upload_lines = {u.line for u in uploads}
+        for step in job.steps:
+            if step.line not in upload_lines and not drop_login_lines(
+                workflow, step, edits, result, self.known
+            ):
+                remove_keys(step.get("env"), step.node, workflow, edits, result, self.known)
+        remove_keys(job.get("env"), job.node, workflow, edits, result, self.known)
+        comment, environment = self._move_environment(job)
+        self.comment = comment or self.comment
+        self.moved_environment = environment or self.moved_environment
+        self.uploads += uploads
+
+    def convert(self, job: Job, why: str) -> None:
+        """The second rung: the job publishes with Trusted Publishing where it is."""
+        targets = {
+            step.line: target_of(self.workflow, step) if step.uses else _run_target(self.workflow, step)
+            for step in job.upload_steps()
+        }
+        self.converted.append(
+            in_place.convert(
+                self.workflow,
+                job,
+                self.edits,
+                self.result,
+                environment=self.environment,
+                project_name=self.name,
+                uses=self.uses,
+                why=why,
+                known=self.known,
+                targets=targets,
+            )
+        )
+        self.result.in_place[job.id] = why
+        self.result.explicit[job.id] = self.converted[-1].explicit
+        if publishes_only(job):
+            self.result.publish_only.add(job.id)
+
+    def _checkpoint(self) -> tuple[int, ...]:
+        r = self.result
+        return len(self.edits.edits), len(r.changes), len(r.secrets), len(r.notes), len(self.uploads)
+
+    def _restore(self, mark: tuple[int, ...]) -> None:
+        """Undo what a failed isolation recorded (it adds to these lists, and to the artifacts)."""
+        edits, changes, secrets, notes, uploads = mark
+        r = self.result
+        del self.edits.edits[edits:], r.changes[changes:], r.secrets[secrets:], r.notes[notes:]
+        for job in [u.job.id for u in self.uploads[uploads:]] + list(r.artifacts):
+            if job not in {u.job.id for u in self.uploads[:uploads]}:
+                r.artifacts.pop(job, None)
+                r.kept_files.pop(job, None)
+        del self.uploads[uploads:]
+
+    # --- the whole workflow ------------------------------------------------------------------------
+
+    def _refuse_a_reusable_workflow(self) -> None:
+        if "workflow_call" not in self.workflow.triggers():
+            return
+        name = self.workflow.path.name
+        callers = []
+        try:
+            for other in read_workflows(self.workflow.path.parents[2]):
+                if any(
+                    scalar(j.get("uses")).split("@")[0] == f"./.github/workflows/{name}" for j in other.jobs()
+                ):
+                    callers.append(other.path.name)
+        except RetrofitRefusal:
+            pass
+        called = f" ({', '.join(callers)} calls it)" if callers else ""
+        raise RetrofitRefusal(
+            f"{self.workflow.where(self.workflow.first_upload_line())}: this upload runs in a reusable workflow "
+            f"(`on: workflow_call`){called}. PyPI cannot trust a reusable workflow as a publisher (its token names "
+            "the calling workflow; pypi/warehouse#11096): move the uploading job into the workflow that calls it, "
+            "commit, and run copier again."
+        )
+
+    def _one_project(self) -> None:
+        """Projects are counted from what the PyPI uploads read: one package's sdist and wheels
+        from several jobs or folders are one project; two packages' folders, or files named for
+        two distributions, are two, each needing a trusted publisher of its own."""
+        workflow = self.workflow
+        projects: dict[str, list[int]] = {}
+        sources = [(u.line, u.files, u.target) for u in self.uploads]
+        for job in uploading_jobs(workflow):
+            if job.id in self.result.in_place:
+                for step in job.upload_steps():
+                    files = [packages_dir(step) + "*"] if step.uses else _run_files(step)
+                    target = target_of(workflow, step) if step.uses else _run_target(workflow, step)
+                    sources.append((step.line, files, target))
+        for line, files, target in sources:
+            if target:
+                continue
+            for file in files:
+                folder, _, name = file.rpartition("/")
+                parts = folder.strip("/").split("/")
+                root = "/".join(parts[:-1]) + "/" if len(parts) > 1 else "./"
+                prefix = re.match(r"([A-Za-z0-9][A-Za-z0-9._]*)-", name)
+                key = root + (f" ({re.sub(r'[-_.]+', '_', prefix.group(1)).lower()})" if prefix else "")
+                projects.setdefault(key, []).append(line)
+        if len(projects) > 1:
+            found = "; ".join(
+                f"{key} (line {', '.join(map(str, sorted(set(lines))))})"
+                for key, lines in sorted(projects.items())
+            )
+            raise RetrofitRefusal(
+                f"{workflow.where(min(min(lines) for lines in projects.values()))}: it uploads {len(projects)} "
+                f"packages to PyPI ({found}); each is its own PyPI project and needs a trusted publisher of its own, "
+                "which one retrofit cannot set up. Nothing was changed, so every release works as before; retrofit "
+                "each project by hand (documentation: Existing project)."
+            )
+
+    def _move_environment(self, job: Job) -> tuple[str, str]:
+        """The owner's environment gated the upload: it moves to the new publish job. Returns the
+        comments written on its lines, which move with it, and its name."""
+        found = get(job.node, "environment")
+        if found is None:
+            return "", ""
+        key, node = found
+        lines = self.edits.lines
+        first, last = key.start_mark.line, max(key.start_mark.line + 1, span(node, lines)[1])
+        comments = [line.split("#", 1)[1].strip() for line in lines[first:last] if " #" in line]
+        self.edits.replace(first, last, [])
+        self.result.changes.append(
+            f"{self.workflow.where(first + 1)}: the environment moved from job {job.id} to the publish job"
+        )
+        name = get(node, "name")
+        return "; ".join(comments), scalar(name[1] if name else node)
+
+    def _publish_jobs(self) -> None:
+        """The new publish jobs of the isolated uploads (TestPyPI first), the calls of tests that
+        gate them, and the publish jobs added to the needs of every job that waited for an upload."""
+        if not self.uploads:
+            return
+        workflow, edits, result = self.workflow, self.edits, self.result
+        jobs = workflow.jobs()
+        taken = {j.id for j in jobs}
+        last = jobs[-1]
+        indent = line_indent(edits.lines[last.key.start_mark.line])
+        at = span(last.node, edits.lines)[1]
+        new: list[str] = []
+        by_target: dict[str, list[Upload]] = {}
+        for upload in self.uploads:
+            by_target.setdefault(upload.target, []).append(upload)
+        ids: dict[str, str] = {}
+        gated = {
+            target: any(new_jobs.gates(jobs, u.job) or new_jobs.tested(jobs, u.job) for u in group)
+            for target, group in by_target.items()
+        }
+        called = called_tests.Called()
+        if not all(gated.values()):
+            called = called_tests.plan_calls(workflow, _tested_elsewhere(workflow), taken)
+            ungated = {self._condition(u) for t, g in by_target.items() if not gated[t] for u in g}
+            condition = ungated.pop() if len(ungated) == 1 else ""
+            for call in called.calls:
+                new += called_tests.call_job_lines(indent, call, condition)
+                result.added_jobs.append(call.job_id)
+                result.others.append((call.path, call.text, call.newline))
+                if call.text != Workflow(call.path).text:
+                    result.changes.append(
+                        f".github/workflows/{call.path.name}: `workflow_call` added to its triggers (nothing else), "
+                        f"so that {workflow.path.name} can run it before a release"
+                    )
+                result.changes.append(
+                    f"{workflow.where(at + 1)}: added job {call.job_id}: it runs {call.path.name}'s tests, and the "
+                    "upload waits for them"
+                )
+            result.notes += called.reasons
+        for target in sorted(by_target, key=lambda t: t != TESTPYPI_UPLOAD_URL):  # TestPyPI first
+            group = by_target[target]
+            base = "publish-to-testpypi" if target else "publish-to-pypi"
+            job_id = base if base not in taken else f"{base}-trusted"
+            ids[target] = job_id
+            builders = list(dict.fromkeys(u.job.id for u in group))
+            gates = list(dict.fromkeys(g for u in group for g in new_jobs.gates(jobs, u.job)))
+            if not gated[target]:
+                gates += [call.job_id for call in called.calls]
+            needs = [*builders, *gates]
+            # A TestPyPI upload that ran before the PyPI one in the same job, and could fail it, still does.
+            if (
+                not target
+                and TESTPYPI_UPLOAD_URL in by_target
+                and any(
+                    t.job is u.job and t.line < u.line and t.stops_later_uploads
+                    for t in by_target[TESTPYPI_UPLOAD_URL]
+                    for u in group
+                )
+            ):
+                needs.append(ids[TESTPYPI_UPLOAD_URL])
+            conditions = list(dict.fromkeys(self._condition(u) for u in group))
+            condition = (
+                conditions[0] if len(conditions) == 1 else " || ".join(f"({c})" for c in conditions if c)
+            )
+            # A condition lifted from a job reads `needs.X` of that job's needs: the publish job needs X too.
+            needs += [n for n in needs_read(condition) if n not in needs]
+            inputs = {k: v for u in group for k, v in u.inputs.items()}
+            env_name = (self.moved_environment or self.environment) if not target else "testpypi"
+            site = "https://test.pypi.org" if target else "https://pypi.org"
+            new += new_jobs.publish_job_lines(
+                indent,
+                job_id,
+                needs,
+                condition,
+                f"{env_name}  # {self.comment}" if self.comment and not target else env_name,
+                f"{site}/project/{self.name}/",
+                target,
+                inputs,
+                [result.artifacts[b] for b in builders],
+                self.uses,
+            )
+            result.added_jobs.append(job_id)
+            result.changes.append(
+                f"{workflow.where(at + 1)}: added job {job_id}: it alone may request an OIDC token, in environment "
+                f"{env_name}, and uploads what {', '.join(builders)} built"
+            )
+            if not gates and not gated[target]:
+                result.notes.append(
+                    f"No tests gate {job_id}: no job of {workflow.path.name} runs tests"
+                    + (" and no other workflow could be called for them" if called.reasons else "")
+                    + ", so nothing stops a release whose tests fail. Add the test job to this workflow and list it "
+                    "under the publish job's needs."
+                )
+            if target:
+                result.testpypi = True
+        edits.insert(at, new)
+        self._wait_for_publish_jobs(ids)
+
+    def _wait_for_publish_jobs(self, ids: dict[str, str]) -> None:
+        """Every job that needed a job whose upload moved ran after that upload: it now also
+        needs the publish job(s) of that upload."""
+        for builder in dict.fromkeys(u.job.id for u in self.uploads):
+            added = [ids[t] for t in dict.fromkeys(u.target for u in self.uploads if u.job.id == builder)]
+            for waiting in dependents(
+                self.workflow, next(j for j in self.workflow.jobs() if j.id == builder)
+            ):
+                known = self.result.waits.setdefault(waiting.id, [])
+                more = [a for a in added if a not in known and a not in waiting.needs()]
+                if more:
+                    _add_needs(waiting, more, self.edits)
+                    known += more
+                    self.result.changes.append(
+                        f"{self.workflow.where(waiting.key.start_mark.line + 1)}: job {waiting.id} now also waits for "
+                        f"{', '.join(more)}, as it waited for the upload in {builder}"
+                    )
+
+    def _condition(self, upload: Upload) -> str:
+        condition, reason = new_jobs.job_condition(
+            expression(upload.job.get("if")), upload.condition, self.workflow.triggers()
+        )
+        if reason:  # pragma: no cover - isolate() moved such a job in place
+            raise RetrofitRefusal(f"{self.workflow.where(upload.line)}: {reason}")
+        return condition
+
+    def _notes(self) -> None:
+        jobs = self.workflow.jobs()
+        for converted in self.converted:
+            job = next(j for j in jobs if j.id == converted.job)
+            if not new_jobs.tested(jobs, job):
+                self.result.notes.append(
+                    f"No tests gate {job.id}: neither it nor a job it needs runs tests, so nothing stops a "
+                    "release whose tests fail. Add the test job to this workflow and list it under the job's "
+                    "needs."
+                )
+            if job.id in self.result.publish_only:
+                continue  # it runs no code: the publish job it already was
+            self.result.notes.append(
+                f"Job {converted.job} of {self.workflow.path.name} was converted in place ({converted.why}): its own "
+                "steps, which build and run this repository's code, now hold the permission to request an upload "
+                'token. To isolate it later, see the documentation, Existing project, "Isolating an upload '
+                'converted in place".'
+            )
+            if converted.explicit:
+                self.result.notes.append(
+                    f"Job {converted.job} had the repository's default token permissions; a job-level `permissions:` "
+                    f"replaces them, so it now lists {', '.join(converted.explicit)} and id-token: write. Add any "
+                    "other permission its steps need."
+                )
+        for waiting, added in self.result.waits.items():
+            self.result.notes.append(
+                f"Job {waiting} now waits for {', '.join(added)}: it ran after the upload before, and still does."
+            )
+
+
+def _needs_editable(job: Job) -> bool:
+    found = get(job.node, "needs")
+    if found is None:
+        return False
+    node = found[1]
+    if node.start_mark.line < found[0].start_mark.line:
+        return False  # an alias
+    if isinstance(node, yaml.ScalarNode):
+        return node.start_mark.line == node.end_mark.line and node.style in (None, "", "'", '"')
+    if isinstance(node, yaml.SequenceNode):
+        return all(
+            isinstance(n, yaml.ScalarNode) and n.start_mark.line >= found[0].start_mark.line
+            for n in node.value
+        ) and bool(node.value)
+    return False
+
+
+def _add_needs(job: Job, more: list[str], edits: Edits) -> None:
+    key, node = get(job.node, "needs") or (None, None)
+    assert key is not None and node is not None
+    lines = edits.lines
+    if isinstance(node, yaml.ScalarNode):
+        line = lines[node.start_mark.line]
+        start, end = node.start_mark.column, node.end_mark.column
+        edits.replace(
+            node.start_mark.line,
+            node.start_mark.line + 1,
+            [f"{line[:start]}[{', '.join([node.value, *more])}]{line[end:]}".rstrip("\n")],
+        )
+    elif getattr(node, "flow_style", False):
+        line_no = node.end_mark.line
+        line = lines[line_no]
+        close = node.end_mark.column - 1
+        edits.replace(
+            line_no, line_no + 1, [f"{line[:close].rstrip()}, {', '.join(more)}{line[close:]}".rstrip("\n")]
+        )
+    else:
+        assert isinstance(node, yaml.SequenceNode)
+        lastitem = node.value[-1]
+        dash = lines[lastitem.start_mark.line]
+        pad = dash[: len(dash) - len(dash.lstrip())]
+        edits.insert(lastitem.end_mark.line + 1, [f"{pad}- {name}" for name in more])
+
+
+def _run_target(workflow: Workflow, step: Step) -> str:
+    from .owner_jobs import _upload_target
+
+    target = ""
+    for offset, line in enumerate(step.run.splitlines()):
+        if UPLOAD_ANYWHERE.search(line) or _MATURIN_COMMAND.search(line):
+            target = _upload_target(workflow, step, step.line + offset + 1, line) or target
+    return target
+
+
+def _run_files(step: Step) -> list[str]:
+    """The files a step's upload commands name (as written)."""
+    files: list[str] = []
+    for line in step.run.splitlines():
+        if found := UPLOAD_ANYWHERE.search(line):
+            files += upload_files(credentials.strip_login("twine", line[found.start() :])) or []
+    return files
+
+
+def _tested_elsewhere(workflow: Workflow) -> list[Workflow]:
+    """The project's other workflows that run tests (a test job there does not gate this one)."""
+    root = workflow.path.parents[2]
+    found = []
+    try:
+        files = workflow_files(root)
+    except RetrofitRefusal:
+        return []
+    # A workflow that a job here already calls gates this one through that job: not called twice.
+    called = {
+        scalar(job.get("uses")).split("@")[0].removeprefix("./.github/workflows/") for job in workflow.jobs()
+    }
+    for path in files:
+        if path.name == workflow.path.name or path.name in called:
+            continue
+        try:
+            other = Workflow(path)
+            if any(job.runs_tests() for job in other.jobs()):
+                found.append(other)
+        except (RetrofitRefusal, OSError):
+            continue
+    return found
+
+
+def publishers(workflow: Workflow, project: str) -> list[Publisher]:
+    """The trusted publishers a converted workflow needs: for each job that uploads (with
+    `id-token: write`), its environment and the index it uploads to."""
+    found: list[Publisher] = []
+    for job in uploading_jobs(workflow):
+        node = job.get("environment")
+        name = get(node, "name") if node is not None else None
+        environment = scalar(name[1] if name else node) if node is not None else ""
+        targets = {target_of(workflow, s) if s.uses else _run_target(workflow, s) for s in job.upload_steps()}
+        for target in sorted(targets or {""}):
+            publisher = Publisher(project, workflow.path.name, environment, "testpypi" if target else "pypi")
+            if publisher not in found:
+                found.append(publisher)
+    return found
