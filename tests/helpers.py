@@ -288,8 +288,13 @@ def refused(template: Path, project: Path, *extra: str) -> str:
 class Runner:
     """Runs a job's steps in one project, as a fresh GitHub-hosted runner would."""
 
-    def __init__(self, project: Path, work: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, project: Path, work: Path, env: dict[str, str], publish: list[str | Path] | None = None
+    ) -> None:
+        """``publish``: the upload command that stands in for pypa/gh-action-pypi-publish (its own
+        twine, pointed at a local index), given the files of its `packages-dir`."""
         self.project = project
+        self.publish = publish
         self.work = work
         work.mkdir(parents=True, exist_ok=True)
         self.env = {
@@ -322,6 +327,18 @@ class Runner:
             return
         if action == "actions/download-artifact":
             return  # every job of the rehearsal runs in the same folder: the files are here
+        if action == "pypa/gh-action-pypi-publish" and self.publish is not None:
+            folder = self.project / str((step.get("with") or {}).get("packages-dir", "dist/"))
+            files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+            done = subprocess.run(
+                [*map(str, self.publish), *map(str, files)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            return
         raise AssertionError(f"no local stand-in for {action}: add one to the rehearsal")
 
     def run_step(self, step: dict[str, Any]) -> subprocess.CompletedProcess[str]:

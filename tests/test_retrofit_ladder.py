@@ -428,3 +428,91 @@ def test_a_long_variable_before_a_command_is_read_at_once(tmp_path: Path) -> Non
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+# --- what the first run on real projects found ------------------------------------------------------
+
+
+def test_tests_that_read_githubs_own_token_in_lower_case_are_not_handed_it(tmp_path: Path) -> None:
+    """`secrets.github_token` is GitHub's own token (secret names ignore case); declared as a
+    secret of `workflow_call`, GitHub rejects the tests workflow (a reserved name)."""
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "ci.yml").write_text(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+        "      - run: gh api /user\n        env:\n          GH_TOKEN: ${{ secrets.github_token }}\n"
+    )
+    (folder / "release.yml").write_text(TAGS + "jobs:\n" + build_job())
+    result = plan((folder / "release.yml").read_text(), folder=folder)
+    assert "secrets" not in jobs(result)["tests"]
+    [(_, text, _)] = result.others
+    assert "github_token:" not in text and "workflow_call" in text
+
+
+def test_a_pull_request_upload_to_testpypi_stays_on_testpypi_and_keeps_its_shell() -> None:
+    """A workflow for pull requests that uploaded dev builds to TestPyPI with flit (its index in
+    FLIT_INDEX_URL): the publish action goes to TestPyPI too, `export V=...; flit publish`
+    keeps its `;`, and the job gets no environment (every pull request would wait for it)."""
+    steps = (
+        "      - uses: actions/checkout@v4\n      - run: pip install flit\n"
+        "      - env:\n          FLIT_INDEX_URL: https://test.pypi.org/legacy/\n"
+        "          FLIT_USERNAME: __token__\n          FLIT_PASSWORD: ${{ secrets.TEST_PYPI_TOKEN }}\n"
+        "        run: |\n          flit install --deps production\n"
+        "          export VERSION_TAG=dev${GITHUB_RUN_ID}; flit publish\n"
+        "      - run: echo done\n"
+    )
+    result = plan("on: pull_request\njobs:\n" + build_job(steps))
+    build = jobs(result)["build"]
+    assert (
+        build["steps"][2]["run"]
+        == "flit install --deps production\nexport VERSION_TAG=dev${GITHUB_RUN_ID}; flit build\n"
+    )
+    assert build["steps"][2]["env"] == {"FLIT_INDEX_URL": "https://test.pypi.org/legacy/"}
+    assert build["steps"][3]["with"] == {"repository-url": "https://test.pypi.org/legacy/"}
+    assert "environment" not in build and build["permissions"]["id-token"] == "write"
+    assert result.publishers == [Publisher("acme", "release.yml", "", "testpypi")]
+    assert any("leave PyPI's field empty" in note for note in result.notes)
+
+
+def test_a_testpypi_upload_for_tags_does_not_hold_back_a_pypi_upload_for_releases() -> None:
+    """Once the PyPI job waited for the TestPyPI job, which every release skips: no release
+    would ever have reached PyPI."""
+    on = 'on:\n  push:\n    tags: ["v*"]\n  release:\n    types: [published]\n'
+    steps = (
+        "      - run: python -m build\n"
+        "      - if: github.event_name == 'push'\n        uses: pypa/gh-action-pypi-publish@v1\n"
+        "        with:\n          password: ${{ secrets.TEST_PYPI_TOKEN }}\n          repository-url: https://test.pypi.org/legacy/\n"
+        "      - if: github.event_name == 'release'\n        uses: pypa/gh-action-pypi-publish@v1\n"
+        "        with:\n          password: ${{ secrets.PYPI_TOKEN }}\n"
+    )
+    result = jobs(plan(on + "jobs:\n" + build_job(steps)))
+    assert result["publish-to-pypi"]["needs"] == ["build"]
+    assert result["publish-to-testpypi"]["if"] == "github.event_name == 'push'"
+    same = steps.replace("github.event_name == 'release'", "github.event_name == 'push'")
+    assert jobs(plan(on + "jobs:\n" + build_job(same)))["publish-to-pypi"]["needs"] == [
+        "build",
+        "publish-to-testpypi",
+    ]
+
+
+def test_an_index_named_by_an_expression_is_refused_for_that_reason() -> None:
+    steps = "      - run: python -m build\n      - uses: pypa/gh-action-pypi-publish@v1\n        with:\n          password: ${{ secrets.PYPI_TOKEN }}\n          repository-url: ${{ vars.REPOSITORY_URL }}\n"
+    with pytest.raises(
+        RetrofitRefusal, match=r"the upload goes to the index `\$\{\{ vars\.REPOSITORY_URL \}\}` names"
+    ):
+        plan(TAGS + "jobs:\n" + build_job(steps))
+
+
+def test_a_pages_deploy_after_the_upload_keeps_its_write_permission() -> None:
+    """Where the job had the repository's defaults, a docs deploy with its token after the
+    upload needs `contents: write` (once it got `contents: read` and failed at the release)."""
+    after = "      - uses: JamesIves/github-pages-deploy-action@v4\n        with:\n          branch: gh-pages\n          folder: site\n"
+    build = jobs(plan(TAGS + "jobs:\n" + build_job(UPLOAD + after)))["build"]
+    assert build["permissions"] == {"id-token": "write", "contents": "write"}
+
+
+def test_a_job_that_holds_id_token_already_keeps_its_permissions_as_written() -> None:
+    own = "    permissions:\n      # OIDC for the upload\n      id-token: write\n      contents: read  # checkout\n"
+    text = TAGS + "jobs:\n" + build_job(UPLOAD + AFTER, extra=own)
+    result = plan(text)
+    assert own in result.text

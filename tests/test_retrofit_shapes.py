@@ -74,7 +74,7 @@ def test_an_upload_command_leaves_the_build_and_moves(command: str, kept: str | 
 def test_an_upload_inside_shell_control_flow_is_converted_in_place(block: str) -> None:
     """The upload cannot be cut out of its shell logic: the job keeps it, byte for byte, and
     gains the environment and the permission (the ladder's second rung)."""
-    text = job_with("", f"      - run: |\n{block}")
+    text = job_with("", f"      - run: |\n{block}", head=TAGS)
     result = plan(text)
     assert "inside shell control flow" in result.in_place["build"]
     build = jobs(result)["build"]

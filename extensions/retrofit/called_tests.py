@@ -24,7 +24,16 @@ from pathlib import Path
 import yaml
 
 from ..serialise import yaml_scalar
-from .workflows import ALL_SECRETS, RetrofitRefusal, Workflow, get, scalar, secrets_read, writable_error
+from .workflows import (
+    ALL_SECRETS,
+    RetrofitRefusal,
+    Workflow,
+    get,
+    github_token,
+    scalar,
+    secrets_read,
+    writable_error,
+)
 
 # What a call would read differently from the workflow's own events. In `if:` conditions the
 # ref too: a job run only for a branch is skipped under a tag's release, and passes vacuously.
@@ -34,7 +43,7 @@ _KEY = r"""(?:\.\s*|\[\s*['"])"""
 _EVENT_CONTEXT = re.compile(
     rf"\bgithub\s*{_KEY}(?:event_name|event\b|head_ref|base_ref)"
     rf"|\binputs\s*{_KEY}"
-    rf"|\bsecrets\s*{_KEY}(?!GITHUB_TOKEN\b)\w+"
+    rf"|\bsecrets\s*{_KEY}(?!(?i:github_token)\b)\w+"
 )
 _EVENT_CONTEXT_IN_IF = re.compile(_EVENT_CONTEXT.pattern + rf"|\bgithub\s*{_KEY}ref(?:_name)?\b")
 _WHOLE_CONTEXT = re.compile(r"\b(?:github|inputs|secrets)\b(?!\s*[.\[])")
@@ -151,7 +160,7 @@ def _secrets_read(workflow: Workflow) -> list[str]:
     """The repository secrets the tests read (GitHub's own token is always there)."""
     names: list[str] = []
     for node, _, _ in _scalars(workflow.root):
-        names += [n for n in secrets_read(node.value) if n not in ("GITHUB_TOKEN", ALL_SECRETS)]
+        names += [n for n in secrets_read(node.value) if n != ALL_SECRETS and not github_token(n)]
     return list(dict.fromkeys(names))
 
 
@@ -206,7 +215,7 @@ def _call_changes(workflow: Workflow, publishing: Workflow) -> str:
 
 
 # A read of one repository secret: the same under a call that passes it as on a push.
-_SECRET_READ = re.compile(rf"secrets\s*{_KEY}(?!GITHUB_TOKEN\b)\w+")
+_SECRET_READ = re.compile(rf"secrets\s*{_KEY}(?!(?i:github_token)\b)\w+")
 
 
 def _requires_something(node: yaml.Node) -> bool:

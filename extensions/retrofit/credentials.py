@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .workflows import secrets_read
+from .workflows import github_token, secrets_read
 
 # A secret named for PyPI (or for a tool's PyPI login).
 _PYPI_NAME = re.compile(
@@ -47,7 +47,7 @@ POETRY_LOGIN = re.compile(r"^\s*poetry\s+config\s+(?:pypi-token\.\S+|http-basic\
 
 def pypi_secret(name: str) -> bool:
     """A secret whose name says it is a PyPI login (GitHub's own token never is)."""
-    return name != "GITHUB_TOKEN" and bool(_PYPI_NAME.search(name))
+    return not github_token(name) and bool(_PYPI_NAME.search(name))
 
 
 def credential_in(text: str, known: set[str]) -> list[str]:

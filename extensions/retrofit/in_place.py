@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import yaml
 
 from . import credentials
-from .owner_jobs import builds_too, drop_login_lines, expression, remove_keys, strip_password
+from .owner_jobs import builds_too, drop_login_lines, expression, remove_keys, strip_password, with_build
 from .plan import Edits, Plan
 from .plan import indent as line_indent
 from .workflows import (
@@ -62,7 +62,7 @@ _READ_ALL = ("actions", "checks", "contents", "deployments", "discussions", "iss
 _NEEDS_WRITE = (
     (
         re.compile(
-            r"softprops/action-gh-release|ncipollo/release-action|actions/create-release|"
+            r"JamesIves/github-pages-deploy-action|softprops/action-gh-release|ncipollo/release-action|actions/create-release|"
             r"actions/upload-release-asset|svenstaro/upload-release-action|peaceiris/actions-gh-pages|"
             r"stefanzweifel/git-auto-commit-action|EndBug/add-and-commit",
             re.IGNORECASE,
@@ -75,7 +75,11 @@ _NEEDS_WRITE = (
 )
 _RUN_NEEDS_WRITE = (
     (
-        re.compile(r"^\s*(?:gh\s+release\s+(?:create|upload|edit|delete)|git\s+push\b)", re.MULTILINE),
+        re.compile(
+            r"^\s*(?:gh\s+release\s+(?:create|upload|edit|delete)|git\s+push\b|ghp-import\b.*\s-p\b"
+            r"|mkdocs\s+gh-deploy|mike\s+deploy\b.*--push)",
+            re.MULTILINE,
+        ),
         "contents",
     ),
     (re.compile(r"^\s*gh\s+pr\s+(?:create|edit|merge|comment)", re.MULTILINE), "pull-requests"),
@@ -182,8 +186,7 @@ def _convert_run(
             build = builds_too(line[found.start() :])
             value = 0 if block else run_node.start_mark.column  # where a one-line `run:` value starts
             cut = line.rstrip("\n")[value : found.start()]
-            kept = re.sub(r"(?:\s*(?:&&|;)\s*|\s+)$", "", credentials.strip_prefix(cut, known))
-            new = " ".join(part for part in (kept.strip(), build) if part.strip())
+            new = with_build(credentials.strip_prefix(cut, known), build)
             if block:
                 new_line = (line_indent(line) + new) if new else None
             else:
@@ -307,6 +310,18 @@ def _environment(
                 "run copier again."
             )
         return value
+    if _runs_for_more_than_releases(workflow, job):
+        # Every pull request and push would wait for the environment's approval: none is added,
+        # and the publisher names none (the message says so, and why).
+        result.without_environment.add(job.id)
+        result.notes.append(
+            f"Job {job.id} of {workflow.path.name} also runs for pull requests or pushes, not only for releases: "
+            "an environment on it would hold each of those runs for approval, so it gets none, and its trusted "
+            "publisher names no environment (leave PyPI's field empty). Any run of this workflow can then "
+            "request an upload token; to keep that to releases, isolate the upload (documentation: Existing "
+            "project, \"Isolating an upload converted in place\") and give its job an environment."
+        )
+        return ""
     testpypi_only = targets == {t for t in targets if t}
     name: str = "testpypi" if testpypi_only else environment
     site = "https://test.pypi.org" if testpypi_only else "https://pypi.org"
@@ -327,11 +342,24 @@ def _environment(
     return name
 
 
+# Events that run a workflow for releases only (a tag push is `push-tags`, see workflows.py).
+_RELEASE_EVENTS = {"release", "push-tags", "workflow_dispatch", "schedule", "workflow_call"}
+_EVENT_IN_IF = re.compile(r"github\.(?:event_name|ref|ref_name|ref_type|event\.)|startsWith")
+
+
+def _runs_for_more_than_releases(workflow: Workflow, job: Job) -> bool:
+    """The job runs for pull requests or branch pushes too: its workflow runs on them, and its
+    own `if:` reads no event or ref that could keep it to releases."""
+    return bool(workflow.triggers() - _RELEASE_EVENTS) and not _EVENT_IN_IF.search(scalar(job.get("if")))
+
+
 def _permissions(workflow: Workflow, job: Job, edits: Edits, result: Plan) -> list[str]:
     """Job-level `id-token: write`, every permission the job had kept and written out. Returns
     the scopes written where the job had the repository's defaults (the message names them)."""
     indent = line_indent(edits.lines[job.node.value[0][0].start_mark.line])
     own = get(job.node, "permissions")
+    if own and has_id_token(own[1]):
+        return []  # the job's own permissions grant it already: left as they are, comments and all
     source = own[1] if own else _root_permissions(workflow)
     explicit: list[str] = []
     if isinstance(source, yaml.ScalarNode) and source.value == "write-all":
@@ -393,7 +421,7 @@ def _seen_needs(job: Job) -> list[str]:
     needs: dict[str, str] = {}
     for step in job.steps:
         if step.uses.startswith("actions/checkout@") or re.search(
-            r"github\.token|secrets\.GITHUB_TOKEN", step.node_text
+            r"github\.token|secrets\.github_token", step.node_text, re.IGNORECASE
         ):
             needs.setdefault("contents", "read")
         for pattern, scope in _NEEDS_WRITE:

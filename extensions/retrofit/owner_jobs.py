@@ -45,29 +45,56 @@ def expression(node: yaml.Node | None) -> str:
     return match.group(1) if match else text
 
 
-def _upload_target(workflow: Workflow, step: Step, line_no: int, command: str) -> str:
-    """The index an upload goes to: "" for PyPI, the TestPyPI URL, or a refusal."""
+# Where each upload tool reads the index to upload to from its environment.
+_INDEX_VARIABLES = (
+    "TWINE_REPOSITORY_URL",
+    "TWINE_REPOSITORY",
+    "UV_PUBLISH_URL",
+    "FLIT_INDEX_URL",
+    "PDM_PUBLISH_REPO",
+    "HATCH_INDEX_REPO",
+    "MATURIN_REPOSITORY_URL",
+    "MATURIN_REPOSITORY",
+)
+
+
+def _upload_target(workflow: Workflow, step: Step, line_no: int, command: str, job: Job | None = None) -> str:
+    """The index an upload goes to: "" for PyPI, the TestPyPI URL, or a refusal. Read from the
+    command's options, the step's inputs, and the variables of the step, its job and the
+    workflow that upload tools read."""
     url = ""
+    for env in (get_root_env(workflow), job.get("env") if job else None, step.get("env")):
+        for name in _INDEX_VARIABLES:
+            if env is not None and (found := get(env, name)):
+                url = scalar(found[1])
     match = re.search(r"(?:--repository-url|--repository|--publish-url|-r|--repo)[ =](\S+)", command)
     if match:
         url = match.group(1).strip("'\"")
-    env = step.get("env")
-    if env is not None and (found := get(env, "TWINE_REPOSITORY_URL") or get(env, "UV_PUBLISH_URL")):
-        url = scalar(found[1])
     with_node = step.get("with")
     if with_node is not None and (
         found := get(with_node, "repository-url") or get(with_node, "repository_url")
     ):
         url = scalar(found[1])
-    if not url or url in PYPI_UPLOAD_URLS or url == "pypi":
+    if not url or url in PYPI_UPLOAD_URLS or url in ("pypi", "main"):
         return ""
-    if url in {"testpypi", TESTPYPI_UPLOAD_URL, TESTPYPI_UPLOAD_URL.rstrip("/")}:
+    if url in {"testpypi", "test", TESTPYPI_UPLOAD_URL, TESTPYPI_UPLOAD_URL.rstrip("/")}:
         return TESTPYPI_UPLOAD_URL
+    if "${{" in url:
+        raise RetrofitRefusal(
+            f"{workflow.where(line_no)}: the upload goes to the index `{url}` names, which only GitHub knows at "
+            "run time; a trusted publisher is registered on one index. Write the index's address (PyPI's or "
+            "TestPyPI's) in the workflow, commit, and run copier again."
+        )
     raise RetrofitRefusal(
         f"{workflow.where(line_no)}: the upload goes to {url}, not to PyPI: Trusted Publishing here is for PyPI "
         "and TestPyPI. Leave this workflow as it is (or move the private upload to its own "
         "workflow), commit, and run copier again."
     )
+
+
+def get_root_env(workflow: Workflow) -> yaml.Node | None:
+    found = get(workflow.root, "env")
+    return found[1] if found else None
 
 
 # twine upload's options that take a value: never a file to upload.
@@ -139,9 +166,9 @@ def artifact_path(files: list[str]) -> str:
     return "\n".join(files)
 
 
-def target_of(workflow: Workflow, step: Step) -> str:
+def target_of(workflow: Workflow, step: Step, job: Job | None = None) -> str:
     """Where the publish action's ``step`` uploads: "" for PyPI, else TestPyPI's URL."""
-    return _upload_target(workflow, step, step.line, "")
+    return _upload_target(workflow, step, step.line, "", job)
 
 
 def packages_dir(step: Step) -> str:
@@ -222,7 +249,7 @@ def plan_upload_step(
                     inputs[name.replace("_", "-")] = scalar(value)
                 elif name in ("packages-dir", "packages_dir"):
                     packages = scalar(value).rstrip("/") + "/"
-        target = _upload_target(workflow, step, step.line, "")
+        target = _upload_target(workflow, step, step.line, "", job)
         edits.replace(start, end, [])
         result.changes.append(
             f"{workflow.where(step.line)}: the upload ({step.uses.split('#')[0].strip()}) moved to its own job"
@@ -254,7 +281,7 @@ def plan_upload_step(
             raise CannotIsolate(
                 f"{where}: the upload is part of a longer shell command (a pipe, ||, or a command after it)"
             )
-        target = _upload_target(workflow, step, index + 1, upload) or target
+        target = _upload_target(workflow, step, index + 1, upload, job) or target
         found = upload_files(credentials.strip_login("twine", upload))
         folders = dist_folders(credentials.strip_login("twine", upload))
         if found is None or len(folders) != 1 or folders == ["./"]:
@@ -349,6 +376,15 @@ def split_upload(command: str) -> tuple[str, str | None]:
     if UPLOAD_ANYWHERE.search(before) or not UPLOAD.match(upload):
         return command, None
     return before, upload
+
+
+def with_build(before: str, build: str) -> str:
+    """What stays of a shell line whose upload went: what ran before it, joined to the build the
+    upload also did by the same separator (`export V=1; flit build`), or alone."""
+    found = re.search(r"\s*(&&|;)\s*$", before)
+    if not build:
+        return (before[: found.start()] if found else before).strip()
+    return f"{before.strip()} {build}".strip()
 
 
 def builds_too(command: str) -> str:

@@ -43,8 +43,10 @@ class Plan:
     # and the permissions written out where such a job had the repository's defaults.
     in_place: dict[str, str] = field(default_factory=dict)
     explicit: dict[str, list[str]] = field(default_factory=dict)
-    # Of those, the jobs that only download and upload: the publish job already, running no code.
+    # Of those, the jobs that only download and upload: the publish job already, running no code;
+    # and the jobs left without an environment (they run for pull requests or pushes too).
     publish_only: set[str] = field(default_factory=set)
+    without_environment: set[str] = field(default_factory=set)
     # Jobs that waited for an upload and now also need the publish job: job -> publish jobs added.
     waits: dict[str, list[str]] = field(default_factory=dict)
     # Every trusted publisher PyPI (or TestPyPI) must know for this workflow.

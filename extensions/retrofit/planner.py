@@ -50,6 +50,7 @@ from .workflows import (
     Workflow,
     get,
     get_root,
+    github_token,
     has_id_token,
     read_workflows,
     scalar,
@@ -103,7 +104,7 @@ def upload_credentials(workflow: Workflow) -> set[str]:
         found.update(_login_variables(job.get("env")))
     found.update(_login_variables(get_root(workflow, "env")))
     found.update(name for name in secrets_read(workflow.text) if credentials.pypi_secret(name))
-    found.discard("GITHUB_TOKEN")
+    found = {name for name in found if not github_token(name)}
     return found
 
 
@@ -282,7 +283,7 @@ class Planner:
             self.result.text = self.edits.apply()
         except RetrofitRefusal as refusal:
             raise RetrofitRefusal(f"{workflow.where(1)}: {refusal}") from None
-        self.result.secrets = sorted(set(self.result.secrets) - {"GITHUB_TOKEN"})
+        self.result.secrets = sorted({n for n in self.result.secrets if not github_token(n)})
         self._notes()
         verify(workflow, self.result)
         self.result.publishers = publishers(Workflow(workflow.path, self.result.text), self.name)
@@ -361,7 +362,9 @@ class Planner:
     def convert(self, job: Job, why: str) -> None:
         """The second rung: the job publishes with Trusted Publishing where it is."""
         targets = {
-            step.line: target_of(self.workflow, step) if step.uses else _run_target(self.workflow, step)
+            step.line: target_of(self.workflow, step, job)
+            if step.uses
+            else _run_target(self.workflow, step, job)
             for step in job.upload_steps()
         }
         self.converted.append(
@@ -432,7 +435,7 @@ class Planner:
             if job.id in self.result.in_place:
                 for step in job.upload_steps():
                     files = [packages_dir(step) + "*"] if step.uses else _run_files(step)
-                    target = target_of(workflow, step) if step.uses else _run_target(workflow, step)
+                    target = target_of(workflow, step, job) if step.uses else _run_target(workflow, step, job)
                     sources.append((step.line, files, target))
         for line, files, target in sources:
             if target:
@@ -527,7 +530,12 @@ class Planner:
                 not target
                 and TESTPYPI_UPLOAD_URL in by_target
                 and any(
-                    t.job is u.job and t.line < u.line and t.stops_later_uploads
+                    t.job is u.job
+                    and t.line < u.line
+                    and t.stops_later_uploads
+                    # ...and ran whenever the PyPI one did (a TestPyPI upload for tag pushes and a
+                    # PyPI one for releases: waiting for the skipped job would skip every release).
+                    and " ".join(t.condition.split()) in ("", " ".join(u.condition.split()))
                     for t in by_target[TESTPYPI_UPLOAD_URL]
                     for u in group
                 )
@@ -671,13 +679,13 @@ def _add_needs(job: Job, more: list[str], edits: Edits) -> None:
         edits.insert(lastitem.end_mark.line + 1, [f"{pad}- {name}" for name in more])
 
 
-def _run_target(workflow: Workflow, step: Step) -> str:
+def _run_target(workflow: Workflow, step: Step, job: Job | None = None) -> str:
     from .owner_jobs import _upload_target
 
     target = ""
     for offset, line in enumerate(step.run.splitlines()):
         if UPLOAD_ANYWHERE.search(line) or _MATURIN_COMMAND.search(line):
-            target = _upload_target(workflow, step, step.line + offset + 1, line) or target
+            target = _upload_target(workflow, step, step.line + offset + 1, line, job) or target
     return target
 
 
@@ -722,7 +730,10 @@ def publishers(workflow: Workflow, project: str) -> list[Publisher]:
         node = job.get("environment")
         name = get(node, "name") if node is not None else None
         environment = scalar(name[1] if name else node) if node is not None else ""
-        targets = {target_of(workflow, s) if s.uses else _run_target(workflow, s) for s in job.upload_steps()}
+        targets = {
+            target_of(workflow, s, job) if s.uses else _run_target(workflow, s, job)
+            for s in job.upload_steps()
+        }
         for target in sorted(targets or {""}):
             publisher = Publisher(project, workflow.path.name, environment, "testpypi" if target else "pypi")
             if publisher not in found:

@@ -37,6 +37,7 @@ from .workflows import (
     Step,
     Workflow,
     get,
+    github_token,
     repository_text,
     scalar,
     secrets_read,
@@ -122,7 +123,7 @@ def _has_distributions(job: Job) -> bool:
 def _credentials(names: list[str]) -> list[str]:
     """The secrets among ``names`` that look like credentials (GitHub's own token is none; the
     whole context, handed on at once, holds every credential)."""
-    return [n for n in names if n == ALL_SECRETS or (_CREDENTIAL.search(n) and n != "GITHUB_TOKEN")]
+    return [n for n in names if n == ALL_SECRETS or (_CREDENTIAL.search(n) and not github_token(n))]
 
 
 def _other_use(step: Step) -> bool:

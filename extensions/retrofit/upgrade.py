@@ -25,6 +25,8 @@ from .workflows import (
     RetrofitRefusal,
     Workflow,
     read_workflows,
+    scalar,
+    span,
     workflow_files,
     writable_error,
 )
@@ -73,6 +75,16 @@ def _obstacle(root: Path, workflows: list[Workflow]) -> str:
         if reason := recognise.obstacle(workflow):
             return reason
         if not uploading_jobs(workflow) and (line := login_line(workflow.text)):
+            for job in workflow.jobs():
+                called = scalar(job.get("uses")).split("@")[0]
+                first, end = job.key.start_mark.line + 1, span(job.node, workflow.text.splitlines())[1]
+                if called.startswith("./.github/workflows/") and first <= line <= end:
+                    return (
+                        f"{workflow.where(line)}: job {job.id} hands the PyPI login to {called.rsplit('/', 1)[1]}, "
+                        "a reusable workflow of this repository, to upload with. PyPI cannot trust a reusable "
+                        "workflow as a publisher (its token names the calling workflow; pypi/warehouse#11096): "
+                        "move the uploading job into this workflow, commit, and run copier again."
+                    )
             return (
                 f"{workflow.where(line)}: a PyPI token reaches a step this template cannot read "
                 "(a custom script?). Replace that upload with `twine upload dist/*` or "

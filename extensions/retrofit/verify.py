@@ -157,6 +157,7 @@ def _verify(check: _Check, after: Workflow, old: Any, new: Any, plan: Plan) -> N
                 old.get("permissions"),
                 plan.explicit.get(job_id, []),
                 known,
+                job_id in plan.without_environment,
             )
             publishers.append(job_id)
         else:
@@ -184,7 +185,7 @@ def _verify(check: _Check, after: Workflow, old: Any, new: Any, plan: Plan) -> N
             and mapping(old_jobs.get(job_id)).get("permissions") != mapping(job).get("permissions")
         ):
             raise Failed(f"job {job_id} may request an upload token, and does not publish", job_id)
-    _check_order(old_jobs, new_jobs, plan, publishers)
+    _check_order(old_jobs, new_jobs, plan, publishers, old)
     if left := secrets_left(plan.text, known):
         raise Failed(f"the secret {left[0]} that the upload used is still read", "")
     for path, text, _ in plan.others:
@@ -213,10 +214,16 @@ def _closure(job_id: str, jobs: dict[str, Any]) -> set[str]:
 
 
 def _check_order(
-    old_jobs: dict[str, Any], new_jobs: dict[str, Any], plan: Plan, publishers: list[str]
+    old_jobs: dict[str, Any],
+    new_jobs: dict[str, Any],
+    plan: Plan,
+    publishers: list[str],
+    envs: dict[str, Any],
 ) -> None:
     """For every job of the owner's, the uploads that finished before it starts (each named by
     the job that made it and its index) are the same before and after the plan."""
+
+    root_env = envs.get("env")
 
     def made(jobs: dict[str, Any], job_id: str, new: bool) -> set[str]:
         job = jobs[job_id]
@@ -225,7 +232,11 @@ def _check_order(
             return {f"{b}:{target}" for b in needs_of(job) if b in plan.artifacts}
         if new and job_id in plan.artifacts:
             return set()  # its uploads are the publish jobs' now
-        return {f"{job_id}:{target_of(s)}" for s in steps_of(job) if is_upload(s)}
+        return {
+            f"{job_id}:{target_of(s, root_env, mapping(job).get('env'))}"
+            for s in steps_of(job)
+            if is_upload(s)
+        }
 
     for job_id in old_jobs:
         before = {u for j in _closure(job_id, old_jobs) for u in made(old_jobs, j, False)}

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from . import credentials
-from .owner_jobs import artifact_path, builds_too, split_upload, upload_files
+from .owner_jobs import artifact_path, builds_too, split_upload, upload_files, with_build
 from .plan import Plan
 from .workflows import PUBLISH_ACTION, UPLOAD_ANYWHERE, secrets_read
 
@@ -113,12 +113,16 @@ def hands_login_only(step: dict[str, Any], known: set[str]) -> bool:
     return bool(lines) and all(credentials.hands_login(line, known) for line in lines)
 
 
-def target_of(step: dict[str, Any]) -> str:
-    """The index an upload step goes to: "testpypi" or "pypi"."""
+def target_of(step: dict[str, Any], *envs: Any) -> str:
+    """The index an upload step goes to: "testpypi" or "pypi" (``envs``: the variables of its
+    job and workflow, which upload tools read too)."""
     text = str(step.get("run") or "") + str(mapping(step.get("with")).get("repository-url") or "")
     text += str(mapping(step.get("with")).get("repository_url") or "")
-    text += str(mapping(step.get("env")).get("TWINE_REPOSITORY_URL") or "")
-    if "test.pypi.org" in text or re.search(r"(?:-r|--repository)[ =]+(?:testpypi|test)\b", text):
+    for env in (*envs, step.get("env")):
+        text += " ".join(f"{k}={v}" for k, v in mapping(env).items() if "REPO" in k or k.endswith("_URL"))
+    if "test.pypi.org" in text or re.search(
+        r"(?:-r|--repository|_REPOSITORY|_REPO)[ =]+(?:testpypi|test)\b", text
+    ):
         return "testpypi"
     return "pypi"
 
@@ -297,8 +301,7 @@ def _kept_part(line: str, known: set[str]) -> str:
     """What stays of a `poetry|hatch|flit publish` line: what ran before it, and its build."""
     found = _NO_OIDC.search(line)
     assert found is not None
-    before = re.sub(r"(?:\s*(?:&&|;)\s*|\s+)$", "", credentials.strip_prefix(line[: found.start()], known))
-    return " ".join(part for part in (before.strip(), builds_too(line[found.start() :])) if part)
+    return with_build(credentials.strip_prefix(line[: found.start()], known), builds_too(line[found.start() :]))
 
 
 def _is_publish_action(step: dict[str, Any], condition: Any) -> bool:
@@ -317,6 +320,7 @@ def check_in_place(
     root_permissions: Any,
     explicit: list[str],
     known: set[str],
+    bare: bool = False,
 ) -> None:
     """A job converted where it is: environment and `id-token: write` added, every permission it
     had kept (explicit), its login gone, its uploads trusted, every other step as it was."""
@@ -324,7 +328,7 @@ def check_in_place(
         before, after, known
     ):
         raise Failed(f"job {job_id} changed beyond its upload", job_id)
-    if before.get("environment") not in (None, after.get("environment")) or not after.get("environment"):
+    if before.get("environment") not in (None, after.get("environment")) or not (after.get("environment") or bare):
         raise Failed(f"job {job_id} has no environment, or another one", job_id)
     permissions = after.get("permissions")
     had = before.get("permissions", root_permissions)

@@ -43,6 +43,12 @@ _WHOLE_SECRETS = re.compile(r"\bsecrets\b(?!\s*[.\[])")
 ALL_SECRETS = "*"
 
 
+def github_token(name: str) -> bool:
+    """GitHub's own token: `secrets.GITHUB_TOKEN`, in any case (secret names ignore case, and
+    `github_token` is a name GitHub reserves)."""
+    return name.upper() == "GITHUB_TOKEN"
+
+
 def secrets_read(text: str) -> list[str]:
     """The secrets ``text`` reads in its `${{ }}` expressions, in order, each once; ``ALL_SECRETS``
     where an expression reads the whole context."""
