@@ -201,7 +201,10 @@ def _convert_run(
                 ]
             else:
                 edits.replace(index, index + 1, [] if new_line is None else [new_line.rstrip("\n")])
-                edits.insert(span(step.node, lines)[1], action_lines)
+                at = span(step.node, lines)[1]
+                while at > index + 1 and not lines[at - 1].strip():
+                    at -= 1  # before the blank lines a block scalar ends with: they stay between steps
+                edits.insert(at, action_lines)
             result.changes.append(
                 f"{where}: `{tool} publish` cannot use Trusted Publishing: it became "
                 f"{'`' + build + '` and ' if build else ''}{PUBLISH_ACTION}, in the same place"
