@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -38,6 +40,41 @@ def pytest_configure(config: pytest.Config) -> None:
     # backwards in pip: PIP_COMPILE=0 is the plain way to say it.)
     os.environ.setdefault("PIP_COMPILE", "0")
     os.environ.pop("GIT_DIR", None)
+
+
+# The tests by layer. A rule (an answer's validation, a shape the retrofit plans, a refusal) is
+# checked by calling the function that decides it: the fast tier, `pytest -m "not slow"`. A
+# test that runs copier, git repositories of the template, a build, pip, node or a checker
+# exercises a mechanism end to end: it is marked `slow` here, from the fixtures it uses and the
+# helpers it calls, so that no test can slip into the fast tier unmarked.
+_SLOW_FIXTURES = {
+    "template",
+    "render",
+    "copie",
+    "copie_session",
+    "default_project",
+    "made_once",
+    "dist_of",
+    "actionlint_modules",
+    "copier_command",
+}
+_SLOW_CALLS = re.compile(
+    r"\b(?:copier|copy_with_answers|copy_in_process|retrofit|refused|make_template_repo|make_venv|existing_project"
+    r"|new_project|on_github|run_step|Runner|actionlint|zizmor\w*|subprocess\.run|run|git|commit_all)\("
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is None or item.get_closest_marker("slow"):
+            continue
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            source = ""
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or _SLOW_CALLS.search(source):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

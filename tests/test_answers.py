@@ -247,7 +247,28 @@ REFUSALS = [
 @pytest.mark.parametrize(
     ("question", "value", "message"), REFUSALS, ids=[f"{q}={v[:12]!r}" for q, v, _ in REFUSALS]
 )
-def test_bad_answer_is_refused_with_its_message(
+def test_bad_answer_is_refused_with_its_message(question: str, value: str, message: str) -> None:
+    """Each row, by the question's one rule (answers.question_error), called directly: the rule
+    that copier applies at the prompt, to `-d` answers and to defaults."""
+    if message == "Invalid choice":  # a choice question: its rule names the choices
+        message = f"{value!r} is not one of"
+    assert message in answers.question_error(question, value)
+
+
+# One row per way copier applies a rule: a text question's validator, a choice question's
+# choices, a choice refused for this project by its own validator (the rest of the table is
+# the same rule, called directly above).
+THROUGH_COPIER = [
+    REFUSALS[0],
+    ("license", "WTFPL", "Invalid choice"),
+    ("build_backend", "other", "other is for an existing project only"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "message"), THROUGH_COPIER, ids=[q for q, _, _ in THROUGH_COPIER]
+)
+def test_copier_refuses_a_bad_answer_with_its_rules_message(
     copie_session: Any, question: str, value: str, message: str
 ) -> None:
     result = copy(copie_session, **{question: value})

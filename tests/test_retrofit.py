@@ -579,7 +579,9 @@ def test_releasing_and_the_message_describe_the_workflows_own_trigger(retrofitte
         return
     restrict, how = RELEASE_REFS[retrofitted["shape"]]
     releasing = " ".join((retrofitted["project"] / "RELEASING.md").read_text().split())
-    assert f"restrict it to {restrict} under" in releasing
+    assert (
+        f"restrict it to {restrict} under" in releasing or f"restrict them to {restrict} under" in releasing
+    )
     line = next(line for line in retrofitted["output"].splitlines() if "Release as before:" in line)
     assert how in line
 
@@ -607,3 +609,20 @@ def test_added_publish_yml_hands_its_secrets_to_tests_that_read_one(template: Pa
     assert triggers["workflow_call"] == {"secrets": {"CODECOV_TOKEN": {"required": False}}}
     assert publish["jobs"]["build"]["needs"] == ["tests"]
     assert zizmor_pedantic(project / ".github/workflows/publish.yml") == []
+
+
+def test_releasing_gives_each_publisher_the_environment_its_job_has(template: Path, tmp_path: Path) -> None:
+    """A job converted in place that also runs for pull requests gets no environment: RELEASING.md
+    and the message say so (once RELEASING.md named the answer's environment, and PyPI would
+    have refused every upload from a publisher registered that way)."""
+    project = existing_project("twine-tag-onefile", tmp_path / "p")
+    path = project / ".github/workflows/publish.yml"
+    edit(path, "  publish:\n    if: startsWith(github.ref, 'refs/tags/v')\n", "  publish:\n")
+    edit(path, "      - run: twine upload dist/*\n",
+         "      - if: startsWith(github.ref, 'refs/tags/v')\n        run: twine upload dist/*\n      - run: echo done\n")  # fmt: skip
+    commit_all(project, "Build on every push, upload on tags")
+    done = retrofit(template, project)
+    assert "environment" not in load_yaml(path)["jobs"]["publish"]
+    releasing = " ".join((project / "RELEASING.md").read_text().split())
+    assert "| PyPI | `acme-tagged` | `publish.yml` | (none: leave it empty) |" in releasing
+    assert "Environment name: (none: leave it empty)" in " ".join((done.stdout + done.stderr).split())

@@ -17,7 +17,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_release import PUBLISH_ACTION, package_index, twine_of  # noqa: F401  (fixtures)
+import test_release
+from test_release import PUBLISH_ACTION
+
+# The release rehearsal's fixtures: a local package index, and the twine of an exact release.
+package_index = test_release.package_index
+twine_of = test_release.twine_of
 
 from helpers import Runner, commit_all, edit, existing_project, retrofit, workflow
 
@@ -39,7 +44,7 @@ def test_a_job_converted_in_place_releases_the_files_it_built(
     template: Path,
     tmp_path: Path,
     package_index: str,
-    twine_of,  # noqa: F811
+    twine_of,
 ) -> None:
     fixture, name, job_id, upload = SHAPES[shape]
     project = existing_project(fixture, tmp_path / fixture)
