@@ -322,7 +322,7 @@ def _environment(
             "an environment on it would hold each of those runs for approval, so it gets none, and its trusted "
             "publisher names no environment (leave PyPI's field empty). Any run of this workflow can then "
             "request an upload token; to keep that to releases, isolate the upload (documentation: Existing "
-            "project, \"Isolating an upload converted in place\") and give its job an environment."
+            'project, "Isolating an upload converted in place") and give its job an environment.'
         )
         return ""
     testpypi_only = targets == {t for t in targets if t}

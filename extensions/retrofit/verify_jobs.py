@@ -301,7 +301,9 @@ def _kept_part(line: str, known: set[str]) -> str:
     """What stays of a `poetry|hatch|flit publish` line: what ran before it, and its build."""
     found = _NO_OIDC.search(line)
     assert found is not None
-    return with_build(credentials.strip_prefix(line[: found.start()], known), builds_too(line[found.start() :]))
+    return with_build(
+        credentials.strip_prefix(line[: found.start()], known), builds_too(line[found.start() :])
+    )
 
 
 def _is_publish_action(step: dict[str, Any], condition: Any) -> bool:
@@ -328,7 +330,9 @@ def check_in_place(
         before, after, known
     ):
         raise Failed(f"job {job_id} changed beyond its upload", job_id)
-    if before.get("environment") not in (None, after.get("environment")) or not (after.get("environment") or bare):
+    if before.get("environment") not in (None, after.get("environment")) or not (
+        after.get("environment") or bare
+    ):
         raise Failed(f"job {job_id} has no environment, or another one", job_id)
     permissions = after.get("permissions")
     had = before.get("permissions", root_permissions)
