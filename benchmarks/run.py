@@ -34,6 +34,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# The goals are against the same-size floors (copier at this template's size, no logic): the
+# one-file floor alone already costs more than 1.15x at this size (issue 32).
 GOALS = {"render": 1.15, "update": 1.3}
 ENV = {
     **os.environ,
@@ -166,13 +168,17 @@ def bench_render(
     return f, s, o, ratio, sized_ratio, size_cost
 
 
-def bench_update(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float, float, float]:
+def bench_update(
+    work: Path, runs: int, floor: Path, sized: Path, ours: Path
+) -> tuple[float, float, float, float, float]:
+    """Medians of the floor's, the same-size floor's and our updates from v1 to v2 (each template's
+    v2 changes one file the same way); the paired ratios of ours to each floor."""
     projects = {}
-    for name, template, data in (("floor", floor, []), ("ours", ours, OUR_ANSWERS)):
+    for name, template, data in (("floor", floor, []), ("sized", sized, []), ("ours", ours, OUR_ANSWERS)):
         projects[name] = work / f"update-{name}"
         sh(copy_v1(template, projects[name], *data))
         git_repo(projects[name], "start")
-    samples: dict[str, list[float]] = {"floor": [], "ours": []}
+    samples: dict[str, list[float]] = {"floor": [], "sized": [], "ours": []}
     for i in range(runs + 1):
         for name, project in projects.items():
             sh(["git", "-C", project, "reset", "-q", "--hard", "start"])
@@ -182,7 +188,9 @@ def bench_update(work: Path, runs: int, floor: Path, ours: Path) -> tuple[float,
             )
             if i:
                 samples[name].append(t)
-    return paired(samples["floor"], samples["ours"])
+    f, o, ratio = paired(samples["floor"], samples["ours"])
+    s, _, sized_ratio = paired(samples["sized"], samples["ours"])
+    return f, s, o, ratio, sized_ratio
 
 
 def bench_ci_loop(work: Path, runs: int, ours: Path) -> tuple[float, float]:
@@ -246,31 +254,26 @@ def main() -> int:
         floor, ours = floor_template(work / "floor"), this_template(work / "ours")
         sized = sized_floor_template(work / "sized", ours, work)
         f, s, o, ratio, sized_ratio, size_cost = bench_render(work, args.runs, floor, sized, ours)
-        rows.append(
-            (
-                "render: copier copy --defaults",
-                f"{o:.2f} s",
-                f"floor {f:.2f} s",
-                f"{ratio:.2f}x (goal <= {GOALS['render']}x)",
-            )
-        )
+        rows.append(("render: copier copy --defaults", f"{o:.2f} s", f"floor {f:.2f} s", f"{ratio:.2f}x"))
         rows.append(
             (
                 "render, against copier at this size",
                 f"{o:.2f} s",
                 f"same-size floor {s:.2f} s ({size_cost:.2f}x the floor)",
-                f"{sized_ratio:.2f}x",
+                f"{sized_ratio:.2f}x (goal <= {GOALS['render']}x)",
             )
         )
         release_v2(floor, "README.md.jinja")
+        release_v2(sized, "file0.txt.jinja")
         release_v2(ours, "README.md.jinja")
-        f, o, ratio = bench_update(work, args.runs, floor, ours)
+        f, s, o, ratio, sized_ratio = bench_update(work, args.runs, floor, sized, ours)
+        rows.append(("update: copier update v1 -> v2", f"{o:.2f} s", f"floor {f:.2f} s", f"{ratio:.2f}x"))
         rows.append(
             (
-                "update: copier update v1 -> v2",
+                "update, against copier at this size",
                 f"{o:.2f} s",
-                f"floor {f:.2f} s",
-                f"{ratio:.2f}x (goal <= {GOALS['update']}x)",
+                f"same-size update floor {s:.2f} s",
+                f"{sized_ratio:.2f}x (goal <= {GOALS['update']}x)",
             )
         )
         pip, uv = bench_ci_loop(work, max(1, args.runs // 2), ours)

@@ -36,6 +36,55 @@ def test_the_reference_lists_every_question_once() -> None:
     assert sorted(listed) == sorted(questions)
 
 
+def answers_rows() -> dict[str, list[str]]:
+    """The reference's answers table: question -> its cells (what it sets, default, rules)."""
+    text = (DOCS / "reference.md").read_text(encoding="utf-8")
+    section = text.split("\n## Answers\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        if match := re.match(r"^\| `([^`]+)` \| (.*) \|$", line):
+            rows[match.group(1)] = match.group(2).split(" | ")
+    return rows
+
+
+def test_the_references_choices_and_defaults_are_copier_ymls() -> None:
+    """Each choice question's row names every value copier.yml offers, and the default a new
+    project gets (org.yml's, the one file a fork edits), so the page cannot drift from the form."""
+    config = load_yaml(TEMPLATE_DIR / "copier.yml")
+    org = load_yaml(TEMPLATE_DIR / "org.yml")
+    rows = answers_rows()
+    for question, spec in config.items():
+        if question.startswith("_") or not isinstance(spec, dict) or "choices" not in spec:
+            continue
+        values = [c["value"] if isinstance(c, dict) else c for c in spec["choices"].values()]
+        _, default, rules = rows[question]
+        for value in values if question != "retrofit" else []:
+            assert f"`{value}`" in rules, (question, value)
+        if question in org and org[question] not in (None, ""):
+            assert f"`{org[question]}`" in default, (question, org[question], default)
+    for question in (
+        "dependency_audit",
+        "testpypi",
+        "attestations",
+        "pin_actions",
+        "update_notice",
+        "update_pull_request",
+    ):
+        _, default, _ = rows[question]
+        assert default.startswith("yes" if org[question] else "no"), (question, default)
+
+
+def test_the_speed_table_is_the_benchmarks_last_results() -> None:
+    """docs/maintaining.md shows the figures benchmarks/run.py last wrote, row for row."""
+
+    def rows(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith("| ") and " s |" in line]
+
+    results = rows((TEMPLATE_DIR / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8"))
+    page = (DOCS / "maintaining.md").read_text(encoding="utf-8").split("\n### Speed\n", 1)[1]
+    assert results and rows(page)[: len(results)] == results
+
+
 def test_the_reference_lists_every_file_once() -> None:
     root = TEMPLATE_DIR / "template"
     files = [shown(str(p.relative_to(root))) for p in root.rglob("*") if p.is_file()]

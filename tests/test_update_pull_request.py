@@ -97,7 +97,7 @@ def run_update_job(remote: Path, tmp: Path, newest: str = "v1.1.0") -> tuple[Pat
     return runner / "template-update", outputs
 
 
-def run_pull_request_job(
+def run_pull_request_job(  # noqa: PLR0913 - a runner's whole state, as the workflow gives it
     remote: Path,
     base: str,
     artifact: Path,

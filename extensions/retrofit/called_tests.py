@@ -199,7 +199,7 @@ def _call_changes(workflow: Workflow, publishing: Workflow) -> str:
             return (
                 f"line {node.start_mark.line + 1} reads `{found.rstrip(_KEY_END)}`, which a call from "
                 f"the release sees differently (the release's event, none of its secrets). Gate the publish "
-                f"job on these tests by hand (see the README)."
+                f"job on these tests by hand (the template's documentation: Existing project)."
             )
         if key == "permissions" and "write" in node.value:
             return (
@@ -297,7 +297,31 @@ def _with_workflow_call(workflow: Workflow, secrets: list[str] | None = None) ->
     key, node = found
     if node.start_mark.line < key.start_mark.line:
         return None  # `on: *alias`: the triggers lie elsewhere in the file, maybe shared
+    if (callable_already := _already_callable(workflow, node, secrets)) is not None:
+        return callable_already or None
     lines = workflow.text.splitlines(keepends=True)
+    one_line = isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False)
+    if one_line and secrets:
+        edited = _as_mapping(lines, key, node, secrets)
+    elif one_line:
+        edited = _one_more_event(lines, node)
+    elif node.value:
+        edited = _one_more_line(workflow, lines, key, node, secrets)
+    else:
+        edited = False
+    if not edited:
+        return None
+    text = "".join(lines)
+    try:
+        Workflow(workflow.path, text)
+    except RetrofitRefusal:  # pragma: no cover - a bug here must never reach a user's file
+        return None
+    return text
+
+
+def _already_callable(workflow: Workflow, node: yaml.Node, secrets: list[str]) -> str | None:
+    """The text as it is, where `workflow_call` is a trigger already and declares ``secrets``;
+    "" where it is one but does not; None where it is none."""
     existing = get(node, "workflow_call") if isinstance(node, yaml.MappingNode) else None
     if existing is not None:
         declared = get(existing[1], "secrets")
@@ -306,7 +330,7 @@ def _with_workflow_call(workflow: Workflow, secrets: list[str] | None = None) ->
             if declared and isinstance(declared[1], yaml.MappingNode)
             else set()
         )
-        return workflow.text if set(secrets) <= names else None
+        return workflow.text if set(secrets) <= names else ""
     listed = (
         {scalar(n) for n in node.value}
         if isinstance(node, yaml.SequenceNode)
@@ -315,71 +339,73 @@ def _with_workflow_call(workflow: Workflow, secrets: list[str] | None = None) ->
         else set()
     )
     if "workflow_call" in listed:
-        return workflow.text if not secrets else None
-    if secrets and (
-        isinstance(node, yaml.ScalarNode) or (isinstance(node, yaml.SequenceNode) and node.flow_style)
-    ):
-        # A one-line list of events holds no declarations: the same events, written as a mapping.
-        if node.start_mark.line != node.end_mark.line or node.start_mark.line != key.start_mark.line:
-            return None
-        line = lines[key.start_mark.line]
-        if line[node.end_mark.column :].strip() and not line[node.end_mark.column :].strip().startswith("#"):
-            return None
-        pad = " " * (key.start_mark.column + 2)
-        events = [node.value] if isinstance(node, yaml.ScalarNode) else [scalar(n) for n in node.value]
-        new = [line[: node.start_mark.column].rstrip() + line[node.end_mark.column :]]
-        new += [f"{pad}{event}:\n" for event in events]
-        new += [f"{pad}workflow_call:\n", f"{pad}  secrets:\n"]
-        new += [text for name in secrets for text in (f"{pad}    {name}:\n", f"{pad}      required: false\n")]
-        lines[key.start_mark.line : key.start_mark.line + 1] = new
-    elif isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
-        if secrets:
-            return None  # a flow mapping of events: not edited
-        if isinstance(node, yaml.ScalarNode):
-            if node.start_mark.line != node.end_mark.line:
-                return None
-            line = lines[node.start_mark.line]
-            start, end = node.start_mark.column, node.end_mark.column
-            lines[node.start_mark.line] = f"{line[:start]}[{line[start:end]}, workflow_call]{line[end:]}"
-        else:
-            if not isinstance(node, yaml.SequenceNode) or node.start_mark.line != node.end_mark.line:
-                return None
-            line = lines[node.start_mark.line]
-            close = node.end_mark.column - 1
-            if line[close] != "]":
-                return None
-            lines[node.start_mark.line] = f"{line[:close].rstrip()}, workflow_call{line[close:]}"
-    elif node.value:
-        first = node.value[0] if isinstance(node, yaml.SequenceNode) else node.value[0][0]
-        merges = isinstance(node, yaml.MappingNode) and any(scalar(k) == "<<" for k, _ in node.value)
-        if merges or (isinstance(node, yaml.SequenceNode) and secrets):
-            return None  # a merge key's triggers lie elsewhere; a list of names holds no declarations
-        at = _after_block(workflow, key, lines)
-        if lines and not lines[-1].endswith("\n"):
-            lines[-1] += "\n"  # a file that ends without a line end: the new line goes after it
-        pad = " " * first.start_mark.column
-        if isinstance(node, yaml.SequenceNode):
-            dash = lines[first.start_mark.line]
-            pad = dash[: len(dash) - len(dash.lstrip())]
-            new = [f"{pad}- workflow_call\n"]
-        else:
-            new = [f"{pad}workflow_call:\n"]
-            if secrets:
-                new += [f"{pad}  secrets:\n"]
-                new += [
-                    line
-                    for name in secrets
-                    for line in (f"{pad}    {name}:\n", f"{pad}      required: false\n")
-                ]
-        lines[at:at] = new
+        return workflow.text if not secrets else ""
+    return None
+
+
+def _as_mapping(lines: list[str], key: yaml.Node, node: yaml.Node, secrets: list[str]) -> bool:
+    """`on: push` or `on: [push, pull_request]`, which hold no declarations: the same events,
+    written as a mapping, and `workflow_call` declaring ``secrets``."""
+    if not isinstance(node, (yaml.ScalarNode, yaml.SequenceNode)):
+        return False  # a flow mapping of events: not edited
+    if node.start_mark.line != node.end_mark.line or node.start_mark.line != key.start_mark.line:
+        return False
+    line = lines[key.start_mark.line]
+    if line[node.end_mark.column :].strip() and not line[node.end_mark.column :].strip().startswith("#"):
+        return False
+    pad = " " * (key.start_mark.column + 2)
+    events = [node.value] if isinstance(node, yaml.ScalarNode) else [scalar(n) for n in node.value]
+    new = [line[: node.start_mark.column].rstrip() + line[node.end_mark.column :]]
+    new += [f"{pad}{event}:\n" for event in events]
+    new += [f"{pad}workflow_call:\n", *_declarations(pad, secrets)]
+    lines[key.start_mark.line : key.start_mark.line + 1] = new
+    return True
+
+
+def _declarations(pad: str, secrets: list[str]) -> list[str]:
+    if not secrets:
+        return []
+    return [
+        f"{pad}  secrets:\n",
+        *(t for n in secrets for t in (f"{pad}    {n}:\n", f"{pad}      required: false\n")),
+    ]
+
+
+def _one_more_event(lines: list[str], node: yaml.Node) -> bool:
+    """`on: push` -> `on: [push, workflow_call]`; `on: [a, b]` -> `on: [a, b, workflow_call]`."""
+    if node.start_mark.line != node.end_mark.line:
+        return False
+    line = lines[node.start_mark.line]
+    if isinstance(node, yaml.ScalarNode):
+        start, end = node.start_mark.column, node.end_mark.column
+        lines[node.start_mark.line] = f"{line[:start]}[{line[start:end]}, workflow_call]{line[end:]}"
+        return True
+    close = node.end_mark.column - 1
+    if not isinstance(node, yaml.SequenceNode) or line[close] != "]":
+        return False
+    lines[node.start_mark.line] = f"{line[:close].rstrip()}, workflow_call{line[close:]}"
+    return True
+
+
+def _one_more_line(
+    workflow: Workflow, lines: list[str], key: yaml.Node, node: yaml.Node, secrets: list[str]
+) -> bool:
+    """A block of events gains a line of its own after its last (`workflow_call:`, with the
+    declarations), or a list of them `- workflow_call`."""
+    first = node.value[0] if isinstance(node, yaml.SequenceNode) else node.value[0][0]
+    merges = isinstance(node, yaml.MappingNode) and any(scalar(k) == "<<" for k, _ in node.value)
+    if merges or (isinstance(node, yaml.SequenceNode) and secrets):
+        return False  # a merge key's triggers lie elsewhere; a list of names holds no declarations
+    at = _after_block(workflow, key, lines)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"  # a file that ends without a line end: the new line goes after it
+    if isinstance(node, yaml.SequenceNode):
+        dash = lines[first.start_mark.line]
+        lines[at:at] = [f"{dash[: len(dash) - len(dash.lstrip())]}- workflow_call\n"]
     else:
-        return None
-    text = "".join(lines)
-    try:
-        Workflow(workflow.path, text)
-    except RetrofitRefusal:  # pragma: no cover - a bug here must never reach a user's file
-        return None
-    return text
+        pad = " " * first.start_mark.column
+        lines[at:at] = [f"{pad}workflow_call:\n", *_declarations(pad, secrets)]
+    return True
 
 
 def _after_block(workflow: Workflow, key: yaml.Node, lines: list[str]) -> int:

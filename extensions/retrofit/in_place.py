@@ -22,14 +22,13 @@ Part of the plan step; upgrade.py's Planner calls ``convert``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import yaml
 
 from . import credentials
 from .owner_jobs import builds_too, drop_login_lines, expression, remove_keys, strip_password, with_build
-from .plan import Edits, Plan
+from .plan import Edits, Run
 from .plan import indent as line_indent
 from .workflows import (
     PUBLISH_ACTION,
@@ -106,39 +105,25 @@ def _linux(job: Job) -> bool:
     return any(label.startswith("ubuntu-") or label in ("ubuntu-latest", "linux") for label in labels)
 
 
-def convert(
-    workflow: Workflow,
-    job: Job,
-    edits: Edits,
-    result: Plan,
-    *,
-    environment: str,
-    project_name: str,
-    uses: Callable[[str], str],
-    why: str,
-    known: set[str],
-    targets: dict[int, str],
-) -> Converted:
-    """Convert ``job`` in place (see the module). ``known``: the secrets the workflow's uploads
-    read; ``targets``: the index each upload step of the job goes to, by line."""
+def convert(run: Run, job: Job, why: str, targets: dict[int, str]) -> Converted:
+    """Convert ``job`` in place (see the module). ``targets``: the index each upload step of the
+    job goes to, by line."""
     for step in job.steps:
         replaced = False
         if step.uses.startswith(PUBLISH_ACTION + "@"):
-            strip_password(workflow, step, edits, result, uses)
+            strip_password(run, step)
         elif step.run and (UPLOAD_ANYWHERE.search(step.run) or _MATURIN.search(step.run)):
-            replaced = _convert_run(
-                workflow, job, step, edits, result, uses, known, targets.get(step.line, "")
-            )
-        if not replaced and not drop_login_lines(workflow, step, edits, result, known):
-            remove_keys(step.get("env"), step.node, workflow, edits, result, known)
-    remove_keys(job.get("env"), job.node, workflow, edits, result, known)
-    _twine_is_new_enough(workflow, job)
+            replaced = _convert_run(run, job, step, targets.get(step.line, ""))
+        if not replaced and not drop_login_lines(run, step):
+            remove_keys(run, step.get("env"), step.node)
+    remove_keys(run, job.get("env"), job.node)
+    _twine_is_new_enough(run.workflow, job)
     job_targets = set(targets.values()) or {""}
-    name = _environment(workflow, job, edits, result, environment, project_name, job_targets)
-    explicit = _permissions(workflow, job, edits, result)
-    result.changes.append(
-        f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} publishes with Trusted Publishing where it "
-        f"is (in place: {why})"
+    name = _environment(run, job, job_targets)
+    explicit = _permissions(run, job)
+    run.result.changes.append(
+        f"{run.workflow.where(job.key.start_mark.line + 1)}: job {job.id} publishes with Trusted Publishing "
+        f"where it is (in place: {why})"
     )
     return Converted(job.id, name, job_targets, why, explicit)
 
@@ -146,19 +131,11 @@ def convert(
 # --- the upload -------------------------------------------------------------------------------
 
 
-def _convert_run(
-    workflow: Workflow,
-    job: Job,
-    step: Step,
-    edits: Edits,
-    result: Plan,
-    uses: Callable[[str], str],
-    known: set[str],
-    target: str,
-) -> bool:
+def _convert_run(run: Run, job: Job, step: Step, target: str) -> bool:
     """Each upload command of a `run:` step loses its login; `poetry|hatch|flit publish` becomes
     their build and the publish action. True when the whole step was replaced (it did nothing
     but that upload and the lines that handed the login on)."""
+    workflow, edits, result, known = run.workflow, run.edits, run.result, run.known
     run_node = step.get("run")
     assert isinstance(run_node, yaml.ScalarNode)
     lines = edits.lines
@@ -182,7 +159,7 @@ def _convert_run(
         result.secrets += credentials.credential_in(line, known)
         where = workflow.where(index + 1)
         if tool in ("poetry", "hatch", "flit"):
-            action_lines = _publish_action_lines(job, step, lines, index, commands, where, uses, target)
+            action_lines = _publish_action_lines(run, job, step, index, commands, target)
             build = builds_too(line[found.start() :])
             value = 0 if block else run_node.start_mark.column  # where a one-line `run:` value starts
             cut = line.rstrip("\n")[value : found.start()]
@@ -220,16 +197,11 @@ def _convert_run(
 
 
 def _publish_action_lines(
-    job: Job,
-    step: Step,
-    lines: list[str],
-    index: int,
-    commands: list[int],
-    where: str,
-    uses: Callable[[str], str],
-    target: str,
+    run: Run, job: Job, step: Step, index: int, commands: list[int], target: str
 ) -> list[str]:
-    """The publish action's step that takes the place of `poetry|hatch|flit publish`."""
+    """The publish action's step that takes the place of `poetry|hatch|flit publish` (``index``:
+    its line; ``commands``: the lines of its step that run a command)."""
+    lines, where, uses = run.edits.lines, run.workflow.where(index + 1), run.uses
     line = lines[index]
     if not _linux(job):
         raise RetrofitRefusal(
@@ -293,15 +265,10 @@ def _twine_is_new_enough(workflow: Workflow, job: Job) -> None:
 # --- environment and permissions -----------------------------------------------------------------
 
 
-def _environment(
-    workflow: Workflow,
-    job: Job,
-    edits: Edits,
-    result: Plan,
-    environment: str,
-    project_name: str,
-    targets: set[str],
-) -> str:
+def _environment(run: Run, job: Job, targets: set[str]) -> str:
+    """The job's environment: its own, or the answer's (TestPyPI's where it uploads there only),
+    or none where it runs for more than releases."""
+    workflow, edits, result, project_name = run.workflow, run.edits, run.result, run.project
     found = job.get("environment")
     if found is not None:
         named = get(found, "name")
@@ -326,7 +293,7 @@ def _environment(
         )
         return ""
     testpypi_only = targets == {t for t in targets if t}
-    name: str = "testpypi" if testpypi_only else environment
+    name: str = "testpypi" if testpypi_only else run.environment
     site = "https://test.pypi.org" if testpypi_only else "https://pypi.org"
     indent = line_indent(edits.lines[job.node.value[0][0].start_mark.line])
     runs_on = get(job.node, "runs-on")
@@ -356,9 +323,10 @@ def _runs_for_more_than_releases(workflow: Workflow, job: Job) -> bool:
     return bool(workflow.triggers() - _RELEASE_EVENTS) and not _EVENT_IN_IF.search(scalar(job.get("if")))
 
 
-def _permissions(workflow: Workflow, job: Job, edits: Edits, result: Plan) -> list[str]:
+def _permissions(run: Run, job: Job) -> list[str]:
     """Job-level `id-token: write`, every permission the job had kept and written out. Returns
     the scopes written where the job had the repository's defaults (the message names them)."""
+    workflow, edits, result = run.workflow, run.edits, run.result
     indent = line_indent(edits.lines[job.node.value[0][0].start_mark.line])
     own = get(job.node, "permissions")
     if own and has_id_token(own[1]):
@@ -380,7 +348,7 @@ def _permissions(workflow: Workflow, job: Job, edits: Edits, result: Plan) -> li
                     " " * max(pad + len(line) - len(line.lstrip()) - k.start_mark.column, 0) + line.strip()
                 )
         new = [f"{indent}permissions:", f"{indent}  {GRANT}", *kept]
-        _write_permissions(workflow, job, edits, own, new)
+        _write_permissions(edits, job, own, new)
         result.changes.append(
             f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} may request an OIDC token (id-token: write)"
         )
@@ -394,7 +362,7 @@ def _permissions(workflow: Workflow, job: Job, edits: Edits, result: Plan) -> li
     else:
         kept = explicit = _seen_needs(job)
     lines = [f"{indent}permissions:", f"{indent}  {GRANT}", *(f"{indent}  {line}" for line in kept)]
-    _write_permissions(workflow, job, edits, own, lines)
+    _write_permissions(edits, job, own, lines)
     result.changes.append(
         f"{workflow.where(job.key.start_mark.line + 1)}: job {job.id} may request an OIDC token (id-token: write)"
     )
@@ -402,7 +370,7 @@ def _permissions(workflow: Workflow, job: Job, edits: Edits, result: Plan) -> li
 
 
 def _write_permissions(
-    workflow: Workflow, job: Job, edits: Edits, own: tuple[yaml.Node, yaml.Node] | None, lines: list[str]
+    edits: Edits, job: Job, own: tuple[yaml.Node, yaml.Node] | None, lines: list[str]
 ) -> None:
     if own:
         edits.replace(
@@ -436,10 +404,11 @@ def _seen_needs(job: Job) -> list[str]:
     return [f"{scope}: {level}" for scope, level in sorted(needs.items())]
 
 
-def workflow_grant(workflow: Workflow, edits: Edits, result: Plan) -> None:
+def workflow_grant(run: Run) -> None:
     """Take `id-token: write` off the workflow's own `permissions:` (with it, every job could
     request an upload token). A workflow whose permissions were only that keeps
     `permissions: {}`, so that no job gains a scope it did not have."""
+    workflow, edits, result = run.workflow, run.edits, run.result
     found = get(workflow.root, "permissions")
     if found is None:
         return

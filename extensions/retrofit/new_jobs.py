@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from .workflows import PUBLISH_ACTION, Job
 
@@ -87,20 +88,26 @@ def gates(all_jobs: Iterable[Job], job: Job) -> list[str]:
     return [testers[0].id] if testers else []
 
 
-def publish_job_lines(
-    indent: str,
-    job_id: str,
-    needs: list[str],
-    condition: str,
-    environment: str,
-    url: str,
-    target: str,
-    inputs: dict[str, str],
-    artifacts: list[str],
-    uses: Callable[[str], str],
-) -> list[str]:
-    """The publish job's lines. ``artifacts``: the artifact name of each job that built (one
-    with `${{ strategy.job-index }}` is one per matrix leg, downloaded by its prefix)."""
+@dataclass
+class PublishJob:
+    """A publish job the plan adds: what it waits for, when it runs, where it uploads, what."""
+
+    job_id: str
+    needs: list[str]
+    condition: str
+    environment: str  # its line's value (a comment may follow the name)
+    url: str  # the project's page on the index
+    target: str  # "" for PyPI, else TestPyPI's upload URL
+    inputs: dict[str, str]  # the publish action's inputs the original upload gave
+    # The artifact name of each job that built (one with `${{ strategy.job-index }}` is one per
+    # matrix leg, downloaded by its prefix).
+    artifacts: list[str]
+
+
+def publish_job_lines(indent: str, job: PublishJob, uses: Callable[[str], str]) -> list[str]:
+    """The publish job's lines."""
+    job_id, needs, condition, environment = job.job_id, job.needs, job.condition, job.environment
+    url, target, inputs, artifacts = job.url, job.target, job.inputs, job.artifacts
     body, step = indent + "  ", indent + "    "
     lines = [
         "",

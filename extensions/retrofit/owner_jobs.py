@@ -13,7 +13,7 @@ from collections.abc import Callable
 import yaml
 
 from . import credentials
-from .plan import CannotIsolate, Edits, Plan, Upload
+from .plan import CannotIsolate, Run, Upload
 from .workflows import (
     ALL_SECRETS,
     PUBLISH_ACTION,
@@ -225,43 +225,51 @@ def artifact_name(job: Job) -> str:
 # --- the plan -------------------------------------------------------------------------------
 
 
-def plan_upload_step(
-    workflow: Workflow, job: Job, step: Step, edits: Edits, result: Plan, known: set[str]
-) -> Upload:
+def plan_upload_step(run: Run, job: Job, step: Step) -> Upload:
     """Take the upload out of ``step`` (the whole step, or its upload lines). ``CannotIsolate``
     where the upload cannot be cut out of its step exactly (the job is converted in place)."""
-    lines = edits.lines
-    start, end = span(step.node, lines)
-    condition = expression(step.get("if"))
-    continues = scalar(step.get("continue-on-error")).lower() == "true"
     if step.uses:
-        with_node = step.get("with")
-        inputs = {}
-        packages = "dist/"
-        if with_node is not None:
-            for key, value in with_node.value:
-                name = scalar(key)
-                if name in ("password", "user", "username"):
-                    result.secrets += credentials.credential_in(
-                        scalar(value), known | set(secrets_read(scalar(value)))
-                    )
-                elif name.replace("_", "-") in _KEPT_INPUTS:  # the action reads both spellings
-                    inputs[name.replace("_", "-")] = scalar(value)
-                elif name in ("packages-dir", "packages_dir"):
-                    packages = scalar(value).rstrip("/") + "/"
-        target = _upload_target(workflow, step, step.line, "", job)
-        edits.replace(start, end, [])
-        result.changes.append(
-            f"{workflow.where(step.line)}: the upload ({step.uses.split('#')[0].strip()}) moved to its own job"
-        )
-        return Upload(job, step.line, target, packages, condition, inputs, not continues, [packages + "*"])
+        return _take_action_upload(run, job, step)
+    return _take_run_upload(run, job, step)
+
+
+def _take_action_upload(run: Run, job: Job, step: Step) -> Upload:
+    """The publish action's step goes; its inputs that keep their meaning go with the upload."""
+    workflow, result = run.workflow, run.result
+    inputs, packages = {}, "dist/"
+    with_node = step.get("with")
+    for key, value in with_node.value if isinstance(with_node, yaml.MappingNode) else []:
+        name = scalar(key)
+        if name in ("password", "user", "username"):
+            result.secrets += credentials.credential_in(
+                scalar(value), run.known | set(secrets_read(scalar(value)))
+            )
+        elif name.replace("_", "-") in _KEPT_INPUTS:  # the action reads both spellings
+            inputs[name.replace("_", "-")] = scalar(value)
+        elif name in ("packages-dir", "packages_dir"):
+            packages = scalar(value).rstrip("/") + "/"
+    target = _upload_target(workflow, step, step.line, "", job)
+    run.edits.replace(*span(step.node, run.edits.lines), [])
+    result.changes.append(
+        f"{workflow.where(step.line)}: the upload ({step.uses.split('#')[0].strip()}) moved to its own job"
+    )
+    condition, continues = expression(step.get("if")), scalar(step.get("continue-on-error")).lower() == "true"
+    return Upload(job, step.line, target, packages, condition, inputs, not continues, [packages + "*"])
+
+
+def _take_run_upload(run: Run, job: Job, step: Step) -> Upload:
+    """The upload lines of a `run:` step go (what ran before one on its line stays, and the build
+    a tool's `publish` also did); the whole step where nothing else is left."""
+    workflow, edits, result, known = run.workflow, run.edits, run.result, run.known
+    lines = edits.lines
     run_node = step.get("run")
     assert isinstance(run_node, yaml.ScalarNode)  # an upload command is a run: step's text
     r_start, r_end = span(run_node, lines)
     block = run_node.style in ("|", ">")
     body = range(r_start + 1, r_end) if block else range(r_start, r_start + 1)
     remaining, flow = 0, False
-    target, dist, inputs, files = "", "dist/", {}, ["dist/*"]
+    taken = Upload(job, step.line, "", "dist/", expression(step.get("if")), {}, True, ["dist/*"])
+    taken.stops_later_uploads = scalar(step.get("continue-on-error")).lower() != "true"
     line_edits: list[tuple[int, list[str]]] = []
     for index in body:
         command = lines[index].strip() if block else run_node.value.strip()
@@ -269,53 +277,59 @@ def plan_upload_step(
         if command and block and credentials.hands_login(command, known):
             result.secrets += credentials.credential_in(command, known)
             line_edits.append((index, []))
-            continue
-        if not command or command.startswith("#") or not UPLOAD_ANYWHERE.search(command):
+        elif not command or command.startswith("#") or not UPLOAD_ANYWHERE.search(command):
             remaining += bool(command and not command.startswith("#"))
-            continue
-        where = workflow.where(index + 1)
-        if flow:
-            raise CannotIsolate(f"{where}: the upload is inside shell control flow (if/for/case...)")
-        before, upload = split_upload(command)
-        if upload is None:
-            raise CannotIsolate(
-                f"{where}: the upload is part of a longer shell command (a pipe, ||, or a command after it)"
-            )
-        target = _upload_target(workflow, step, index + 1, upload, job) or target
-        found = upload_files(credentials.strip_login("twine", upload))
-        folders = dist_folders(credentials.strip_login("twine", upload))
-        if found is None or len(folders) != 1 or folders == ["./"]:
-            raise CannotIsolate(
-                f"{where}: the upload reads "
-                + (
-                    f"several folders ({', '.join(folders)})"
-                    if len(folders) > 1
-                    else "files of the working folder itself"
-                    if folders
-                    else "files a shell variable names, or a line the shell could not parse"
+        else:
+            if flow:
+                raise CannotIsolate(
+                    f"{workflow.where(index + 1)}: the upload is inside shell control flow (if/for/case...)"
                 )
-            )
-        prefix = _working_directory(job, step)
-        dist = prefix + folders[0]
-        files = [prefix + name for name in found]
-        if "--skip-existing" in upload:
-            inputs["skip-existing"] = "true"
-        result.secrets += credentials.credential_in(upload, known)
-        keep = " && ".join(c for c in (credentials.strip_prefix(before, known), builds_too(upload)) if c)
-        remaining += bool(keep)
-        new = lines[index].replace(command if block else run_node.value.strip(), keep).rstrip("\n")
-        line_edits.append((index, [new] if keep else []))
+            keep = _take_upload_line(run, job, step, index, command, taken)
+            remaining += bool(keep)
+            new = lines[index].replace(command if block else run_node.value.strip(), keep).rstrip("\n")
+            line_edits.append((index, [new] if keep else []))
     if not remaining:
-        edits.replace(start, end, [])  # nothing else in the step: it goes, the artifact step takes its place
+        edits.replace(
+            *span(step.node, lines), []
+        )  # nothing else in the step: the artifact step takes its place
+        env = step.get("env")
+        if isinstance(env, yaml.MappingNode):
+            result.secrets += [n for _, v in env.value for n in credentials.credential_in(scalar(v), known)]
     else:
         for index, new_lines in line_edits:
             edits.replace(index, index + 1, new_lines)
-        remove_keys(step.get("env"), step.node, workflow, edits, result, known)
-    env = step.get("env")
-    if not remaining and isinstance(env, yaml.MappingNode):
-        result.secrets += [n for k, v in env.value for n in credentials.credential_in(scalar(v), known)]
+        remove_keys(run, step.get("env"), step.node)
     result.changes.append(f"{workflow.where(step.line)}: the upload moved to its own job")
-    return Upload(job, step.line, target, dist, condition, inputs, not continues, files)
+    return taken
+
+
+def _take_upload_line(run: Run, job: Job, step: Step, index: int, command: str, taken: Upload) -> str:
+    """One upload command of a `run:` step: where it uploads and what (into ``taken``), and what
+    stays of its line. ``CannotIsolate`` where that cannot be told exactly."""
+    where = run.workflow.where(index + 1)
+    before, upload = split_upload(command)
+    if upload is None:
+        raise CannotIsolate(
+            f"{where}: the upload is part of a longer shell command (a pipe, ||, or a command after it)"
+        )
+    taken.target = _upload_target(run.workflow, step, index + 1, upload, job) or taken.target
+    found = upload_files(credentials.strip_login("twine", upload))
+    folders = dist_folders(credentials.strip_login("twine", upload))
+    if found is None or len(folders) != 1 or folders == ["./"]:
+        what = (
+            f"several folders ({', '.join(folders)})"
+            if len(folders) > 1
+            else "files of the working folder itself"
+            if folders
+            else "files a shell variable names, or a line the shell could not parse"
+        )
+        raise CannotIsolate(f"{where}: the upload reads {what}")
+    prefix = _working_directory(job, step)
+    taken.dist, taken.files = prefix + folders[0], [prefix + name for name in found]
+    if "--skip-existing" in upload:
+        taken.inputs["skip-existing"] = "true"
+    run.result.secrets += credentials.credential_in(upload, run.known)
+    return " && ".join(c for c in (credentials.strip_prefix(before, run.known), builds_too(upload)) if c)
 
 
 def publishes_only(job: Job) -> bool:
@@ -326,11 +340,10 @@ def publishes_only(job: Job) -> bool:
     )
 
 
-def strip_password(
-    workflow: Workflow, step: Step, edits: Edits, result: Plan, uses: Callable[[str], str] | None = None
-) -> None:
-    if uses is not None:
-        _pin_publish_action(workflow, step, edits, result, uses)
+def strip_password(run: Run, step: Step) -> None:
+    """The publish action's step, on the pinned release and without user or password."""
+    workflow, edits, result = run.workflow, run.edits, run.result
+    _pin_publish_action(run, step)
     with_node = step.get("with")
     if not isinstance(with_node, yaml.MappingNode):
         return
@@ -348,12 +361,11 @@ def strip_password(
     result.changes.append(f"{workflow.where(step.line)}: {PUBLISH_ACTION} uses no password any more")
 
 
-def _pin_publish_action(
-    workflow: Workflow, step: Step, edits: Edits, result: Plan, uses: Callable[[str], str]
-) -> None:
+def _pin_publish_action(run: Run, step: Step) -> None:
     """An upload step of the publish action on another ref than the pinned one moves to it."""
+    workflow, edits, result = run.workflow, run.edits, run.result
     node = step.get("uses")
-    pinned = uses(PUBLISH_ACTION)
+    pinned = run.uses(PUBLISH_ACTION)
     if node is None or step.uses.split("#")[0].strip() == pinned.split("#")[0].strip():
         return
     line = edits.lines[node.start_mark.line]
@@ -398,16 +410,10 @@ def builds_too(command: str) -> str:
     return ""
 
 
-def plan_artifact(
-    workflow: Workflow,
-    job: Job,
-    uploads: list[Upload],
-    edits: Edits,
-    result: Plan,
-    uses: Callable[[str], str],
-) -> None:
+def plan_artifact(run: Run, job: Job, uploads: list[Upload]) -> None:
     """The owner's job keeps what it built as an artifact, where its last upload was (what a
     later step built is kept too), and only where an upload ran."""
+    workflow, edits, result, uses = run.workflow, run.edits, run.result, run.uses
     if not uploads:
         return
     last = max(uploads, key=lambda u: u.line)
@@ -435,10 +441,11 @@ def plan_artifact(
     )
 
 
-def drop_login_lines(workflow: Workflow, step: Step, edits: Edits, result: Plan, known: set[str]) -> bool:
+def drop_login_lines(run: Run, step: Step) -> bool:
     """Shell lines whose only work is to hand the PyPI login on (`export TWINE_PASSWORD=...`,
     `poetry config pypi-token.pypi ...`) go; so does a step that did nothing else (True: the
     whole step went, and no other edit may touch its lines)."""
+    workflow, edits, result, known = run.workflow, run.edits, run.result, run.known
     run_node = step.get("run")
     if not isinstance(run_node, yaml.ScalarNode):
         return False
@@ -466,16 +473,10 @@ def drop_login_lines(workflow: Workflow, step: Step, edits: Edits, result: Plan,
     return False
 
 
-def remove_keys(
-    env: yaml.Node | None,
-    parent: yaml.Node | None,
-    workflow: Workflow,
-    edits: Edits,
-    result: Plan,
-    known: set[str],
-) -> None:
+def remove_keys(run: Run, env: yaml.Node | None, parent: yaml.Node | None) -> None:
     """The variables of an `env:` that hold a PyPI login go: a variable an upload tool reads its
     login from, or one whose value reads the login (the whole `env:` where nothing else is left)."""
+    workflow, edits, result, known = run.workflow, run.edits, run.result, run.known
     if not isinstance(env, yaml.MappingNode) or not isinstance(parent, yaml.MappingNode):
         return
     lines = edits.lines

@@ -7,11 +7,12 @@ build that text without touching any other line.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .workflows import RetrofitRefusal
+from .workflows import RetrofitRefusal, Workflow
 
 if TYPE_CHECKING:
     from .workflows import Job
@@ -116,6 +117,20 @@ class Edits:
         for start, end, new, _ in sorted(self.edits, key=lambda e: (e[0], e[1], e[3]), reverse=True):
             lines[start:end] = new
         return "".join(lines)
+
+
+@dataclass
+class Run:
+    """One workflow's retrofit under way: what every planning step reads and edits. The Planner
+    holds one; the steps of in_place.py and owner_jobs.py take it rather than its parts."""
+
+    workflow: Workflow
+    edits: Edits
+    result: Plan
+    uses: Callable[[str], str]  # the `uses:` value of an action (pinned, or its moving tag)
+    known: set[str] = field(default_factory=set)  # the secrets the workflow's uploads read
+    environment: str = "release"  # the answer: the environment a new publish job runs in
+    project: str = ""  # the name PyPI receives from this workflow
 
 
 def indent(line: str) -> str:

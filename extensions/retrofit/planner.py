@@ -36,7 +36,7 @@ from .owner_jobs import (
     target_of,
     upload_files,
 )
-from .plan import CannotIsolate, Edits, Plan, Publisher, Upload
+from .plan import CannotIsolate, Edits, Plan, Publisher, Run, Upload
 from .plan import indent as line_indent
 from .verify import needs_read, verify
 from .workflows import (
@@ -253,31 +253,40 @@ class Planner:
     environment: str
     project_name: str
     uses: Callable[[str], str]
-    edits: Edits = field(init=False)
-    result: Plan = field(init=False)
-    name: str = field(init=False)  # the name PyPI receives from this workflow
-    known: set[str] = field(init=False)  # the secrets its uploads read
+    run: Run = field(init=False)  # what every step reads and edits: the text's edits, the plan...
     uploads: list[Upload] = field(default_factory=list)  # the isolated uploads
     converted: list[in_place.Converted] = field(default_factory=list)
     comment: str = ""  # on the owner's environment line, which moves to the publish job
     moved_environment: str = ""  # the owner's environment, which the publish job takes
 
+    @property
+    def edits(self) -> Edits:
+        return self.run.edits
+
+    @property
+    def result(self) -> Plan:
+        return self.run.result
+
+    @property
+    def name(self) -> str:
+        return self.run.project
+
     def plan(self) -> Plan:
         workflow = self.workflow
-        self.result = Plan(workflow.path, workflow.text, newline=workflow.newline)
-        self.name = built_name(workflow, self.project_name)
+        result = Plan(workflow.path, workflow.text, newline=workflow.newline)
+        self.run = Run(workflow, Edits(workflow.text), result, self.uses, set(), self.environment, "")
+        self.run.project = built_name(workflow, self.project_name)
         if is_trusted(workflow):
             self.result.publishers = publishers(workflow, self.name)
             return self.result
         self._refuse_a_reusable_workflow()
-        self.edits = Edits(workflow.text)
-        self.known = upload_credentials(workflow)
-        self.result.credentials = set(self.known)
+        self.run.known = upload_credentials(workflow)
+        self.result.credentials = set(self.run.known)
         for job in uploading_jobs(workflow):
             self.job(job)
         self._one_project()
-        remove_keys(get_root(workflow, "env"), workflow.root, workflow, self.edits, self.result, self.known)
-        in_place.workflow_grant(workflow, self.edits, self.result)
+        remove_keys(self.run, get_root(workflow, "env"), workflow.root)
+        in_place.workflow_grant(self.run)
         self._publish_jobs()
         try:
             self.result.text = self.edits.apply()
@@ -332,8 +341,8 @@ class Planner:
 
     def isolate(self, job: Job) -> None:
         """The first rung: the upload moves to a publish job (``CannotIsolate`` leaves no edit)."""
-        workflow, edits, result = self.workflow, self.edits, self.result
-        uploads = [plan_upload_step(workflow, job, s, edits, result, self.known) for s in job.upload_steps()]
+        workflow, _edits, _result = self.workflow, self.edits, self.result
+        uploads = [plan_upload_step(self.run, job, s) for s in job.upload_steps()]
         folders = {u.dist for u in uploads}
         if len(folders) > 1:
             raise CannotIsolate(
@@ -346,14 +355,12 @@ class Planner:
             )
             if reason:
                 raise CannotIsolate(f"{workflow.where(upload.line)}: {reason}")
-        plan_artifact(workflow, job, uploads, edits, result, self.uses)
+        plan_artifact(self.run, job, uploads)
         upload_lines = {u.line for u in uploads}
         for step in job.steps:
-            if step.line not in upload_lines and not drop_login_lines(
-                workflow, step, edits, result, self.known
-            ):
-                remove_keys(step.get("env"), step.node, workflow, edits, result, self.known)
-        remove_keys(job.get("env"), job.node, workflow, edits, result, self.known)
+            if step.line not in upload_lines and not drop_login_lines(self.run, step):
+                remove_keys(self.run, step.get("env"), step.node)
+        remove_keys(self.run, job.get("env"), job.node)
         comment, environment = self._move_environment(job)
         self.comment = comment or self.comment
         self.moved_environment = environment or self.moved_environment
@@ -367,20 +374,7 @@ class Planner:
             else _run_target(self.workflow, step, job)
             for step in job.upload_steps()
         }
-        self.converted.append(
-            in_place.convert(
-                self.workflow,
-                job,
-                self.edits,
-                self.result,
-                environment=self.environment,
-                project_name=self.name,
-                uses=self.uses,
-                why=why,
-                known=self.known,
-                targets=targets,
-            )
-        )
+        self.converted.append(in_place.convert(self.run, job, why, targets))
         self.result.in_place[job.id] = why
         self.result.explicit[job.id] = self.converted[-1].explicit
         if publishes_only(job):
@@ -552,14 +546,16 @@ class Planner:
             site = "https://test.pypi.org" if target else "https://pypi.org"
             new += new_jobs.publish_job_lines(
                 indent,
-                job_id,
-                needs,
-                condition,
-                f"{env_name}  # {self.comment}" if self.comment and not target else env_name,
-                f"{site}/project/{self.name}/",
-                target,
-                inputs,
-                [result.artifacts[b] for b in builders],
+                new_jobs.PublishJob(
+                    job_id,
+                    needs,
+                    condition,
+                    f"{env_name}  # {self.comment}" if self.comment and not target else env_name,
+                    f"{site}/project/{self.name}/",
+                    target,
+                    inputs,
+                    [result.artifacts[b] for b in builders],
+                ),
                 self.uses,
             )
             result.added_jobs.append(job_id)

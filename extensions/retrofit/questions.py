@@ -217,7 +217,9 @@ def existing_environment(root: str | Path) -> str:
     return ""
 
 
-def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
+# One refusal after another, in the order a person must fix them (git first, then what is in
+# the tree): a flat list of checks reads best as it is.
+def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:  # noqa: C901
     """Why ``mode`` cannot be applied to the destination now; "" when it can."""
     path = Path(str(conf["dst_path"]))
     answers = answers_path(conf)

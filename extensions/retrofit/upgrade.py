@@ -88,7 +88,7 @@ def _obstacle(root: Path, workflows: list[Workflow]) -> str:
             return (
                 f"{workflow.where(line)}: a PyPI token reaches a step this template cannot read "
                 "(a custom script?). Replace that upload with `twine upload dist/*` or "
-                f"{PUBLISH_ACTION}, commit, and run copier again; or retrofit by hand (see README)."
+                f"{PUBLISH_ACTION}, commit, and run copier again; or retrofit by hand (the template's documentation: Existing project)."
             )
     return ""
 

@@ -121,47 +121,17 @@ def verify(before: Workflow, plan: Plan) -> None:
 
 
 def _verify(check: _Check, after: Workflow, old: Any, new: Any, plan: Plan) -> None:
-    known = plan.credentials
-    for key in old.keys() | new.keys():
-        if key == "jobs" or old.get(key) == new.get(key):
-            continue
-        if key == "env" and login_vars_only(old, new, known):
-            continue
-        if key == "permissions" and _lost_id_token_only(old.get(key), new.get(key)):
-            continue
-        raise Failed(f"the workflow's `{key}` changed", "")
-    if id_token(new.get("permissions")):
-        raise Failed("every job of the workflow may still request an upload token", "")
+    _check_workflow_keys(old, new, plan.credentials)
     old_jobs, new_jobs = mapping(old.get("jobs")), mapping(new.get("jobs"))
     if gone := [j for j in old_jobs if j not in new_jobs]:
         raise Failed(f"job {gone[0]} is gone", "")
     added = [j for j in new_jobs if j not in old_jobs]
     if sorted(added) != sorted(plan.added_jobs):
         raise Failed(f"it adds the jobs {sorted(added)}, not the planned {sorted(plan.added_jobs)}", "")
+    publishers = [j for j in added if steps_of(new_jobs[j])] + _check_owner_jobs(
+        old, old_jobs, new_jobs, plan
+    )
     uploaders = [j for j, job in old_jobs.items() if any(is_upload(s) for s in steps_of(job))]
-    publishers = [j for j in added if steps_of(new_jobs[j])]
-    for job_id, job in old_jobs.items():
-        if job_id not in uploaders:
-            gained = set(needs_of(new_jobs[job_id])) - set(needs_of(job))
-            if without(new_jobs[job_id], {"needs"}) != without(job, {"needs"}) or gained - set(
-                plan.waits.get(job_id, [])
-            ):
-                raise Failed(f"job {job_id}, which uploads nothing, changed", job_id)
-        elif job_id in plan.artifacts:
-            check_builder(job_id, job, mapping(new_jobs[job_id]), plan.artifacts[job_id], known)
-        elif job_id in plan.in_place:
-            check_in_place(
-                job_id,
-                job,
-                mapping(new_jobs[job_id]),
-                old.get("permissions"),
-                plan.explicit.get(job_id, []),
-                known,
-                job_id in plan.without_environment,
-            )
-            publishers.append(job_id)
-        else:
-            raise Failed(f"job {job_id} uploads, and was neither isolated nor converted", job_id)
     for job_id in added:
         job = new_jobs[job_id]
         if job_id in publishers:
@@ -178,6 +148,53 @@ def _verify(check: _Check, after: Workflow, old: Any, new: Any, plan: Plan) -> N
         _check_gate(job_id, new_jobs, after, plan)
         if job_id in added:
             check_downloads(job_id, new_jobs, plan)
+    _check_tokens(old_jobs, new_jobs, publishers)
+    _check_order(old_jobs, new_jobs, plan, publishers, old)
+    if left := secrets_left(plan.text, plan.credentials):
+        raise Failed(f"the secret {left[0]} that the upload used is still read", "")
+    for path, text, _ in plan.others:
+        check_called_tests(path, text)
+
+
+def _check_workflow_keys(old: Any, new: Any, known: set[str]) -> None:
+    """Every key of the workflow but its jobs is as it was: its `env` may lose login variables,
+    its `permissions` `id-token`, which no longer reaches every job."""
+    for key in old.keys() | new.keys():
+        if key == "jobs" or old.get(key) == new.get(key):
+            continue
+        if key == "env" and login_vars_only(old, new, known):
+            continue
+        if key == "permissions" and _lost_id_token_only(old.get(key), new.get(key)):
+            continue
+        raise Failed(f"the workflow's `{key}` changed", "")
+    if id_token(new.get("permissions")):
+        raise Failed("every job of the workflow may still request an upload token", "")
+
+
+def _check_owner_jobs(old: Any, old_jobs: dict[str, Any], new_jobs: dict[str, Any], plan: Plan) -> list[str]:
+    """Each job of the owner's: unchanged (but for the publish jobs it now waits for), isolated,
+    or converted in place. Returns the jobs converted in place, which publish."""
+    converted = []
+    for job_id, job in old_jobs.items():
+        after = mapping(new_jobs[job_id])
+        if not any(is_upload(s) for s in steps_of(job)):
+            gained = set(needs_of(after)) - set(needs_of(job))
+            if without(after, {"needs"}) != without(job, {"needs"}) or gained - set(
+                plan.waits.get(job_id, [])
+            ):
+                raise Failed(f"job {job_id}, which uploads nothing, changed", job_id)
+        elif job_id in plan.artifacts:
+            check_builder(job_id, job, after, plan.artifacts[job_id], plan.credentials)
+        elif job_id in plan.in_place:
+            check_in_place(job_id, job, after, old.get("permissions"), plan)
+            converted.append(job_id)
+        else:
+            raise Failed(f"job {job_id} uploads, and was neither isolated nor converted", job_id)
+    return converted
+
+
+def _check_tokens(old_jobs: dict[str, Any], new_jobs: dict[str, Any], publishers: list[str]) -> None:
+    """Only a job that publishes may request an upload token (or one its owner gave it, unchanged)."""
     for job_id, job in new_jobs.items():
         if (
             id_token(mapping(job).get("permissions"))
@@ -185,11 +202,6 @@ def _verify(check: _Check, after: Workflow, old: Any, new: Any, plan: Plan) -> N
             and mapping(old_jobs.get(job_id)).get("permissions") != mapping(job).get("permissions")
         ):
             raise Failed(f"job {job_id} may request an upload token, and does not publish", job_id)
-    _check_order(old_jobs, new_jobs, plan, publishers, old)
-    if left := secrets_left(plan.text, known):
-        raise Failed(f"the secret {left[0]} that the upload used is still read", "")
-    for path, text, _ in plan.others:
-        check_called_tests(path, text)
 
 
 def _lost_id_token_only(before: Any, after: Any) -> bool:

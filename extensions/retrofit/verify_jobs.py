@@ -175,6 +175,25 @@ def expected_files(job: dict[str, Any]) -> str:
     return artifact_path(list(dict.fromkeys(files)))
 
 
+def _check_kept_steps(
+    job_id: str, old: list[dict[str, Any]], rest: list[dict[str, Any]], known: set[str]
+) -> None:
+    """The steps of an isolated job besides its artifact: the owner's, in order, less its
+    uploads and the lines that handed their login on."""
+    if any(is_upload(s) for s in rest):
+        raise Failed(f"job {job_id} still uploads", job_id)
+    at = 0
+    for index, step in enumerate(old):
+        if at < len(rest) and (rest[at] == step or _run_step_kept(step, rest[at], known)):
+            at += 1
+        elif not is_upload(step) and not hands_login_only(step, known):
+            raise Failed(f"job {job_id}: its step {index + 1} changed or went, and it is no upload", job_id)
+    if at != len(rest):
+        raise Failed(f"job {job_id} gained a step besides its artifact", job_id)
+    if any(not str(s.get("run") or "").strip() and "uses" not in s for s in rest):
+        raise Failed(f"job {job_id} has a step that neither runs nor uses anything", job_id)
+
+
 def check_builder(
     job_id: str, before: dict[str, Any], after: dict[str, Any], name: str, known: set[str]
 ) -> None:
@@ -200,18 +219,7 @@ def check_builder(
     if len(kept) != 1:
         raise Failed(f"job {job_id} should keep its distributions as one artifact, {name}", job_id)
     artifact, rest = new[kept[0]], [s for i, s in enumerate(new) if i != kept[0]]
-    if any(is_upload(s) for s in rest):
-        raise Failed(f"job {job_id} still uploads", job_id)
-    at = 0
-    for index, step in enumerate(old):
-        if at < len(rest) and (rest[at] == step or _run_step_kept(step, rest[at], known)):
-            at += 1
-        elif not is_upload(step) and not hands_login_only(step, known):
-            raise Failed(f"job {job_id}: its step {index + 1} changed or went, and it is no upload", job_id)
-    if at != len(rest):
-        raise Failed(f"job {job_id} gained a step besides its artifact", job_id)
-    if any(not str(s.get("run") or "").strip() and "uses" not in s for s in rest):
-        raise Failed(f"job {job_id} has a step that neither runs nor uses anything", job_id)
+    _check_kept_steps(job_id, old, rest, known)
     if kept[0] != len(new) - 1:
         raise Failed(f"job {job_id} keeps its distributions before its last upload", job_id)
     conditions = [condition_of(s.get("if")) for s in old if is_upload(s)]
@@ -316,65 +324,74 @@ def _is_publish_action(step: dict[str, Any], condition: Any) -> bool:
 
 
 def check_in_place(
-    job_id: str,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    root_permissions: Any,
-    explicit: list[str],
-    known: set[str],
-    bare: bool = False,
+    job_id: str, before: dict[str, Any], after: dict[str, Any], root_permissions: Any, plan: Plan
 ) -> None:
-    """A job converted where it is: environment and `id-token: write` added, every permission it
-    had kept (explicit), its login gone, its uploads trusted, every other step as it was."""
+    """A job converted where it is: environment and `id-token: write` added (no environment
+    where the plan says the job runs for more than releases), every permission it had kept
+    (explicit), its login gone, its uploads trusted, every other step as it was."""
+    known = plan.credentials
     if without(before, EDITED_KEYS) != without(after, EDITED_KEYS) or not login_vars_only(
         before, after, known
     ):
         raise Failed(f"job {job_id} changed beyond its upload", job_id)
+    bare = job_id in plan.without_environment
     if before.get("environment") not in (None, after.get("environment")) or not (
         after.get("environment") or bare
     ):
         raise Failed(f"job {job_id} has no environment, or another one", job_id)
-    permissions = after.get("permissions")
-    had = before.get("permissions", root_permissions)
+    _check_kept_permissions(
+        job_id, before.get("permissions", root_permissions), after.get("permissions"), plan
+    )
+    _check_converted_steps(job_id, steps_of(before), steps_of(after), known)
+    if any(credentials.credential_in(str(s), known) for s in steps_of(after)):
+        raise Failed(f"job {job_id} still reads the PyPI login", job_id)
+
+
+def _check_kept_permissions(job_id: str, had: Any, permissions: Any, plan: Plan) -> None:
     if not id_token(permissions):
         raise Failed(f"job {job_id} lacks `id-token: write`", job_id)
-    if had != "write-all":
-        wanted = (
-            {s: "read" for s in _READ_ALL}
-            if had == "read-all"
-            else without(had, {"id-token"})
-            if had is not None
-            else dict(line.split(": ", 1) for line in explicit)
-        )
-        if without(permissions, {"id-token"}) != wanted:
-            raise Failed(f"job {job_id} did not keep the permissions it had", job_id)
-    old, new = steps_of(before), steps_of(after)
+    if had == "write-all":
+        return
+    if had == "read-all":
+        wanted = {s: "read" for s in _READ_ALL}
+    elif had is not None:
+        wanted = without(had, {"id-token"})
+    else:
+        wanted = dict(line.split(": ", 1) for line in plan.explicit.get(job_id, []))
+    if without(permissions, {"id-token"}) != wanted:
+        raise Failed(f"job {job_id} did not keep the permissions it had", job_id)
+
+
+def _check_converted_steps(
+    job_id: str, old: list[dict[str, Any]], new: list[dict[str, Any]], known: set[str]
+) -> None:
+    """The owner's steps, in order: each as it was, or its upload made trusted (and a tool's
+    `publish` followed by the publish action), or gone where it only handed the login on."""
     at = 0
     for step in old:
         current = new[at] if at < len(new) else None
-        if current is not None and (
-            current == step
-            or (without(step, {"env"}) == without(current, {"env"}) and login_vars_only(step, current, known))
-            or (uses_of(step).startswith(PUBLISH) and _publish_step_kept(step, current, known))
-            or ("run" in step and is_upload(step) and _run_step_converted(step, current, known))
-        ):
+        no_oidc = bool(_NO_OIDC.search(str(step.get("run") or "")))
+        if current is not None and _step_kept_in_place(step, current, known):
             at += 1
-            if _NO_OIDC.search(str(step.get("run") or "")):
+            if no_oidc:
                 if at >= len(new) or not _is_publish_action(new[at], step.get("if")):
                     raise Failed(f"job {job_id}: the publish action does not follow its build", job_id)
                 at += 1
-        elif (
-            current is not None
-            and _NO_OIDC.search(str(step.get("run") or ""))
-            and _is_publish_action(current, step.get("if"))
-        ):
+        elif current is not None and no_oidc and _is_publish_action(current, step.get("if")):
             at += 1  # the step did only that upload: the publish action took its place
         elif not hands_login_only(step, known):
             raise Failed(f"job {job_id}'s steps changed beyond its upload and login", job_id)
     if at != len(new):
         raise Failed(f"job {job_id} gained a step", job_id)
-    if any(credentials.credential_in(str(s), known) for s in new):
-        raise Failed(f"job {job_id} still reads the PyPI login", job_id)
+
+
+def _step_kept_in_place(step: dict[str, Any], current: dict[str, Any], known: set[str]) -> bool:
+    return (
+        current == step
+        or (without(step, {"env"}) == without(current, {"env"}) and login_vars_only(step, current, known))
+        or (uses_of(step).startswith(PUBLISH) and _publish_step_kept(step, current, known))
+        or ("run" in step and is_upload(step) and _run_step_converted(step, current, known))
+    )
 
 
 _READ_ALL = ("actions", "checks", "contents", "deployments", "discussions", "issues", "packages", "pages",

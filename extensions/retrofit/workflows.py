@@ -153,7 +153,7 @@ def read_workflow(path: Path) -> tuple[str, str]:
     if info.st_size > MAX_WORKFLOW_BYTES:
         raise RetrofitRefusal(
             f"{where} is {info.st_size} bytes, more than a workflow this template reads "
-            f"({MAX_WORKFLOW_BYTES}); retrofit it by hand (see the README)."
+            f"({MAX_WORKFLOW_BYTES}); retrofit it by hand (the template's documentation: Existing project)."
         )
     raw = path.read_bytes()
     try:
@@ -368,7 +368,7 @@ class Workflow:
         except RecursionError:
             raise RetrofitRefusal(
                 f"{self.where(1)}: nested too deeply to read (thousands of levels); retrofit it by hand "
-                "(see the README)."
+                "(the template's documentation: Existing project)."
             ) from None
 
         if duplicate := _duplicate_key(self.root):
