@@ -12,6 +12,7 @@ passes the real date of rendering.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import NamedTuple
 
 
@@ -82,7 +83,17 @@ def python_min_error(value: str, today: dt.date) -> str:
     if value in choices:
         return ""
     example = default_min(today)
+    if _OLDER.fullmatch(value) and _key(value) < _key(choices[0]):
+        # A real CPython, long past its end of life: say so rather than "not released".
+        return (
+            f"{value} is past its end of life, older than any CPython this template tests. "
+            f"Use one of {', '.join(choices)} (for example {example})."
+        )
     return (
         f"{value!r} is not a released CPython feature version this template knows. "
         f"Use one of {', '.join(choices)} (for example {example})."
     )
+
+
+# CPython 3.0 to 3.8 and 2.x: released, and past their end of life before this table starts.
+_OLDER = re.compile(r"(?:2\.[0-7]|3\.[0-8])")

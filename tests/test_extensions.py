@@ -45,11 +45,20 @@ def test_classifiers_name_every_version_of_the_matrix() -> None:
     ]
 
 
-@pytest.mark.parametrize("value", ["3.8", "3.16", "4.0", "3.11.2", "", "latest"])
+@pytest.mark.parametrize("value", ["3.16", "4.0", "3.11.2", "", "latest"])
 def test_python_min_refuses_unknown_or_unreleased_versions(value: str) -> None:
     error = pythons.python_min_error(value, NOV_2026)
     assert "not a released CPython" in error
     assert "3.11" in error  # names the valid choices
+
+
+@pytest.mark.parametrize("value", ["3.8", "3.6", "2.7"])
+def test_python_min_says_an_old_release_is_past_its_end_of_life(value: str) -> None:
+    """Once 3.8 was called "not a released CPython feature version": it was released, and is
+    past its end of life."""
+    error = pythons.python_min_error(value, NOV_2026)
+    assert f"{value} is past its end of life" in error and "not a released" not in error
+    assert "3.11" in error
 
 
 def test_python_min_accepts_every_released_version() -> None:

@@ -188,6 +188,8 @@ def test_retrofit_at_a_terminal_prefills_what_the_project_says(
     assert terminal.exit_status == 0, output
     assert "Traceback" not in output
     assert "publish_workflow" in terminal.asked
+    # Nothing it would not do: it adds no template-news workflow, and pins only what it adds.
+    assert "update_notice" not in terminal.asked and "pin_actions" not in terminal.asked
     answers = load_yaml(project / ".copier-answers.yml")
     assert answers["retrofit"] == "upgrade"
     assert (answers["project_name"], answers["github_owner"], answers["github_repo"]) == (

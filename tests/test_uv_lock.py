@@ -65,6 +65,12 @@ def test_the_render_writes_uv_lock_and_ci_installs_exactly_it(uv_project: Path) 
         "uv sync --locked --no-dev --extra test",
         "uv run --no-sync pytest",
     ]
+    # The lint job too: mypy checks against the locked versions (once it installed with pip).
+    checks = ci_commands(uv_project, "checks")
+    assert (
+        checks[1] == 'uv sync --locked --no-dev --extra test\nuv pip install -r "$RUNNER_TEMP/checkers.txt"\n'
+    )
+    assert not [c for c in checks if "pip install" in c and not c.startswith("uv ")]
     for command in commands:
         done = bash(command, uv_project)
         assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
