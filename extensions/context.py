@@ -156,6 +156,8 @@ class Filters(Extension):
                 "choice_refused": answers.choice_refused,
                 "default_python_min": lambda: pythons.default_min(today()),
                 "released_pythons": lambda: pythons.released(today()),
+                "pypy_error": pythons.pypy_error,
+                "pypy_version": pythons.PYPY[0],
                 "license_text": licenses.license_text,
                 "org": org_defaults(),
             }

@@ -35,6 +35,23 @@ RELEASES: tuple[Release, ...] = (
 )
 
 
+# The newest PyPy, and the Python it implements (checked 2026-12-04: PyPy 7.3.23 ships
+# pypy3.11, its newest; actions/setup-python and uv both read "pypy3.11").
+PYPY = ("pypy3.11", "3.11")
+
+
+def pypy_error(pypy: object, python_min: str) -> str:
+    """Why a PyPy leg cannot test a package that needs ``python_min`` ("" when it can)."""
+    if pypy not in (True, "true", "True", "yes") or not python_min:
+        return ""
+    if _key(python_min) > _key(PYPY[1]):
+        return (
+            f"the newest PyPy ({PYPY[0]}) implements Python {PYPY[1]}, older than python_min {python_min}: "
+            "answer no, or lower python_min."
+        )
+    return ""
+
+
 def _key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 

@@ -98,3 +98,26 @@ def test_dependabot_groups_action_updates_weekly_with_a_cooldown(default_project
     assert actions["groups"]["actions"]["patterns"] == ["*"]
     assert actions["cooldown"]["default-days"] >= 7
     assert "pre-commit" in updates  # the hooks' revs, which also set the checks job's versions
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_a_pypy_leg_joins_the_matrix_with_its_classifiers(render, installer: str) -> None:
+    """pypy=yes: one more leg of the test matrix, the newest PyPy on Linux, installed the way
+    the other legs are; the package declares both implementations. Off by default."""
+    project = render(pypy="true", ci_installer=installer)
+    matrix = workflow(project, "test.yml")["jobs"]["test"]["strategy"]["matrix"]
+    assert matrix["include"] == [{"os": "ubuntu-latest", "python-version": "pypy3.11"}]
+    assert "Programming Language :: Python :: Implementation :: PyPy" in classifiers(project)
+    default = workflow(render(ci_installer=installer), "test.yml")["jobs"]["test"]["strategy"]["matrix"]
+    assert "include" not in default
+
+
+def test_pypy_is_refused_for_a_package_newer_than_the_newest_pypy() -> None:
+    from extensions import pythons
+
+    assert pythons.pypy_error(True, "3.11") == ""
+    assert pythons.pypy_error(False, "3.13") == ""
+    assert (
+        "the newest PyPy (pypy3.11) implements Python 3.11, older than python_min 3.13"
+        in pythons.pypy_error(True, "3.13")
+    )

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.filterwarnings(
 BASELINE = ("v1.1.0", "27872ef4ff9d71d6289311395f47e47ed3e758cb")
 # Questions added since BASELINE: rendered here with their defaults (off), as a project that
 # updates into them gets them; the variants that turn them on are test_workflows.py's.
-ADDED = ("dependency_audit", "attestations", "update_pull_request")
+ADDED = ("dependency_audit", "attestations", "update_pull_request", "pypy")
 # Since 1.1.0: CONTRIBUTING.md (every check CI runs, as commands), the `dev` group that runs
 # them (pyproject.toml), and the README's link to it; the answers file records the questions
 # ADDED. ci_installer=uv: the project commits uv.lock (a task writes it), CI installs exactly it

@@ -49,6 +49,7 @@ PROMPTS = {
     "ci_installer": "What the workflows install and build with",
     "os_matrix": "Where the tests run on every push and pull request",
     "free_threading": "Test on the newest free-threaded CPython too",
+    "pypy": "Test on PyPy too",
     "docs": "A documentation site built from the docstrings",
     "versioning": "Where the package's version comes from",
     "cli": "A command line, named after the project",
