@@ -45,7 +45,15 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # What copier reads as yes or no for a `type: bool` answer given as text (`-d pin_actions=no`).
 _BOOL_WORDS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
 BOOL_QUESTIONS = frozenset(
-    {"dependency_audit", "pypy", "testpypi", "attestations", "pin_actions", "update_notice", "update_pull_request"}
+    {
+        "dependency_audit",
+        "pypy",
+        "testpypi",
+        "attestations",
+        "pin_actions",
+        "update_notice",
+        "update_pull_request",
+    }
 )
 
 
