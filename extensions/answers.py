@@ -28,6 +28,7 @@ RULES: dict[str, Callable[[str], str]] = {
     "github_repo": names.github_repo_error,
     "author_name": names.author_name_error,
     "author_email": names.email_error,
+    "conduct_contact": names.email_error,
     "python_min": lambda v: pythons.python_min_error(str(v), dt.date.today()),
     "release_environment": names.environment_error,
 }
@@ -47,6 +48,7 @@ _BOOL_WORDS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "fa
 BOOL_QUESTIONS = frozenset(
     {
         "dependency_audit",
+        "community",
         "pypy",
         "testpypi",
         "attestations",
@@ -78,7 +80,7 @@ def question_error(question: str, value: Any, retrofit: Any = "no", conf: Any = 
         if question == "build_backend" and value == "scikit-build-core" and not new_project:
             return "An existing project keeps its own build backend: answer other."
         return ""
-    if question == "author_email" and not value:
+    if question in ("author_email", "conduct_contact") and not value:
         return ""  # no email at all is an answer
     if question == "import_name" and new_project:
         return names.import_name_error(value) or names.dependency_error(value)

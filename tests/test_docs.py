@@ -64,6 +64,8 @@ def test_the_references_choices_and_defaults_are_copier_ymls() -> None:
             assert f"`{org[question]}`" in default, (question, org[question], default)
     for question in (
         "dependency_audit",
+        "community",
+        "pypy",
         "testpypi",
         "attestations",
         "pin_actions",

@@ -23,6 +23,7 @@ from helpers import (
     make_template_repo,
     make_venv,
     run,
+    tool,
     workflow,
 )
 
@@ -160,3 +161,36 @@ def test_an_update_keeps_the_shape_and_the_owner_can_opt_in(tmp_path: Path) -> N
     assert (project / "mkdocs.yml").is_file() and (project / ".github/workflows/docs.yml").is_file()
     assert (project / "src/acme_widgets/__main__.py").is_file()
     assert git(project, "diff", "--name-only", "--diff-filter=U") == ""
+
+
+# --- community files --------------------------------------------------------------------
+
+
+def test_community_files_come_with_a_new_project_and_github_reads_them(render) -> None:
+    """community=yes (a new project's default): the code of conduct names where reports go, and
+    the issue forms and their configuration pass GitHub's own schemas (as check-jsonschema
+    vendors them); community=no gives none of these files."""
+    project = render(conduct_contact="conduct@acme.example")
+    conduct = (project / "CODE_OF_CONDUCT.md").read_text()
+    assert "Contributor Covenant, version 2.1" in conduct and "<conduct@acme.example>" in conduct
+    forms = project / ".github" / "ISSUE_TEMPLATE"
+    assert sorted(p.name for p in forms.iterdir()) == ["bug_report.yml", "config.yml", "feature_request.yml"]
+    checker = tool("check-jsonschema")
+    run(
+        [
+            checker,
+            "--builtin-schema",
+            "vendor.github-issue-forms",
+            forms / "bug_report.yml",
+            forms / "feature_request.yml",
+        ]
+    )
+    run([checker, "--builtin-schema", "vendor.github-issue-config", forms / "config.yml"])
+    assert "[code of conduct](CODE_OF_CONDUCT.md)" in (project / "CONTRIBUTING.md").read_text()
+    assert (project / ".github" / "pull_request_template.md").is_file()
+    # Without an email, reports go to the maintainers on GitHub.
+    no_email = (render(conduct_contact="") / "CODE_OF_CONDUCT.md").read_text()
+    assert "tell the maintainers of\n[acme/acme-widgets]" in no_email and "<>" not in no_email
+    bare = render(community="false")
+    assert not (bare / "CODE_OF_CONDUCT.md").exists() and not (bare / ".github" / "ISSUE_TEMPLATE").exists()
+    assert "code of conduct" not in (bare / "CONTRIBUTING.md").read_text()

@@ -31,14 +31,22 @@ pytestmark = pytest.mark.filterwarnings(
 BASELINE = ("v1.1.0", "27872ef4ff9d71d6289311395f47e47ed3e758cb")
 # Questions added since BASELINE: rendered here with their defaults (off), as a project that
 # updates into them gets them; the variants that turn them on are test_workflows.py's.
-ADDED = ("dependency_audit", "attestations", "update_pull_request", "pypy")
+ADDED = ("dependency_audit", "attestations", "update_pull_request", "pypy", "community", "conduct_contact")
 # Since 1.1.0: CONTRIBUTING.md (every check CI runs, as commands), the `dev` group that runs
 # them (pyproject.toml), and the README's link to it; the answers file records the questions
 # ADDED. ci_installer=uv: the project commits uv.lock (a task writes it), CI installs exactly it
 # (test.yml, docs.yml) and Dependabot relocks it; .gitignore no longer ignores it.
 UV_LOCK = {"uv.lock", ".gitignore", ".github/workflows/test.yml", ".github/dependabot.yml"}
+# community=yes, a new project's default: a code of conduct, issue forms, a pull request template.
+COMMUNITY = {
+    "CODE_OF_CONDUCT.md",
+    ".github/ISSUE_TEMPLATE/bug_report.yml",
+    ".github/ISSUE_TEMPLATE/feature_request.yml",
+    ".github/ISSUE_TEMPLATE/config.yml",
+    ".github/pull_request_template.md",
+}
 CHANGED: dict[str, set[str]] = {
-    variant: {"CONTRIBUTING.md", "pyproject.toml", "README.md", "answers (without _commit)"}
+    variant: {"CONTRIBUTING.md", "pyproject.toml", "README.md", "answers (without _commit)", *COMMUNITY}
     | (UV_LOCK if answers["ci_installer"] == "uv" else set())
     | (
         {".github/workflows/docs.yml"}

@@ -54,6 +54,8 @@ PROMPTS = {
     "versioning": "Where the package's version comes from",
     "cli": "A command line, named after the project",
     "dependency_audit": "Audit the dependencies for known vulnerabilities",
+    "community": "A code of conduct, and issue and pull request templates",
+    "conduct_contact": "Email for reports under the code of conduct",
     "release_environment": "GitHub environment of the publishing job",
     "testpypi": "Publish each release to TestPyPI first",
     "attestations": "Attest each release's files on GitHub too",
