@@ -159,6 +159,7 @@ class Filters(Extension):
                 "pypy_error": pythons.pypy_error,
                 "pypy_version": pythons.PYPY[0],
                 "license_text": licenses.license_text,
+                "license_names_holder": licenses.names_holder,
                 "org": org_defaults(),
             }
         )

@@ -12,6 +12,7 @@ import tomllib
 
 from conftest import GIT_USER
 from extensions import pythons
+from extensions.licenses import LICENSES
 from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, copy_with_answers, load_yaml, run
 
 EXPECTED_FILES = [
@@ -148,7 +149,7 @@ def test_author_defaults_to_the_owner_without_git_identity(
     assert pyproject(tmp_path / "p")["project"]["authors"] == [{"name": "acme"}]
 
 
-@pytest.mark.parametrize("spdx", ["Apache-2.0", "MIT", "BSD-3-Clause", "ISC"])
+@pytest.mark.parametrize("spdx", list(LICENSES))
 def test_every_license_choice_renders_its_text(render, spdx: str) -> None:
     project = render(license=spdx)
     assert pyproject(project)["project"]["license"] == spdx
@@ -158,10 +159,21 @@ def test_every_license_choice_renders_its_text(render, spdx: str) -> None:
         "MIT": "MIT License",
         "BSD-3-Clause": "BSD 3-Clause License",
         "ISC": "ISC License",
+        "GPL-3.0-or-later": "GNU GENERAL PUBLIC LICENSE",
+        "LGPL-3.0-or-later": "GNU LESSER GENERAL PUBLIC LICENSE",
+        "MPL-2.0": "Mozilla Public License Version 2.0",
+        "AGPL-3.0-or-later": "GNU AFFERO GENERAL PUBLIC LICENSE",
     }[spdx]
     assert text.lstrip().startswith(first_line)
-    if spdx != "Apache-2.0":
+    readme = (project / "README.md").read_text()
+    if spdx in ("MIT", "BSD-3-Clause", "ISC"):
         assert f"{dt.date.today().year}" in text and GIT_USER[0] in text
+    elif spdx != "Apache-2.0":
+        # The published text, byte for byte (its own "how to apply" examples too); the README
+        # carries the notice the text leaves to the project.
+        source = (TEMPLATE_DIR / "extensions" / "licenses" / f"{spdx}.txt").read_text()
+        assert text == source.strip("\n") + "\n"
+        assert f"Copyright (C) {dt.date.today().year} {GIT_USER[0]}." in readme
 
 
 @pytest.mark.parametrize(

@@ -238,7 +238,7 @@ def test_case_5_untracked_work_stops_an_update_with_untracked_files_hidden(
     [
         ("project_name=My Package!", "is not a valid PyPI project name"),
         ("github_owner=-acme", "github_owner"),
-        ("license=GPL", "'GPL' is not one of Apache-2.0, MIT, BSD-3-Clause, ISC"),
+        ("license=GPL", "'GPL' is not one of Apache-2.0, MIT, BSD-3-Clause, ISC, GPL-3.0-or-later"),
         ("docs=maybe", "'maybe' is not one of none, mkdocs"),
         ("python_min=2.7", "python_min"),
         ("release_environment=a b", "release_environment"),
