@@ -275,8 +275,10 @@ def updated_from_history(request: pytest.FixtureRequest, tmp_path_factory: pytes
     for ref in ("v0.1.0", "v0.2.0"):
         plain = root / f"plain-{ref}" / "acme-widgets"
         # A project that updates into the free-threaded job gets it as allowed to fail (its
-        # code was never tested free-threaded); a new project, as required.
-        answers = {**REQUIRED_ANSWERS, **({"free_threading": "allowed-to-fail"} if ref == "v0.2.0" else {})}
+        # code was never tested free-threaded), and no community files it did not choose; a new
+        # project gets the job as required and the files.
+        grown = {"free_threading": "allowed-to-fail", "community": "false"}
+        answers = {**REQUIRED_ANSWERS, **(grown if ref == "v0.2.0" else {})}
         copy_with_answers(plain, answers, template, f"--vcs-ref={ref}")
         renders[ref] = tree(plain)
     project = root / "acme-widgets"
@@ -297,6 +299,10 @@ def test_update_from_an_earlier_release_keeps_every_edit(updated_from_history) -
         assert new in (project / name).read_text(), name
     assert not (project / DELETED).exists()
     assert load_yaml(project / ".copier-answers.yml")["_commit"] == "v0.2.0"
+    # Community files are for new projects: an update does not add a code of conduct that
+    # names someone to report to without asking.
+    assert not (project / "CODE_OF_CONDUCT.md").exists()
+    assert not (project / ".github" / "ISSUE_TEMPLATE").exists()
 
 
 def test_update_from_an_earlier_release_conflicts_only_where_both_changed(updated_from_history) -> None:
