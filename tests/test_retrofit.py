@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from helpers import (
     load_yaml,
     make_template_repo,
     make_venv,
+    new_findings,
     refused,
     retrofit,
     run,
@@ -245,23 +245,6 @@ def zizmor_pedantic(path: Path) -> list[dict[str, Any]]:
     done = run([tool("zizmor"), "--offline", "--format", "json", "--persona", "pedantic", path], check=False)
     findings: list[dict[str, Any]] = json.loads(done.stdout)
     return findings
-
-
-def zizmor_findings(path: Path) -> Counter[tuple[str, str]]:
-    """zizmor's auditor findings, by (audit, job)."""
-    done = run([tool("zizmor"), "--offline", "--format", "json", "--persona", "auditor", path], check=False)
-    found: Counter[tuple[str, str]] = Counter()
-    for finding in json.loads(done.stdout):
-        route = finding["locations"][0].get("symbolic", {}).get("route", {})
-        route = route.get("route", []) if isinstance(route, dict) else route  # zizmor nests it
-        keys = [str(part.get("Key")) for part in route if isinstance(part, dict)]
-        job = keys[1] if len(keys) > 1 and keys[0] == "jobs" else ""
-        found[str(finding["ident"]), job] += 1
-    return found
-
-
-def new_findings(before: Path, after: Path) -> Counter[tuple[str, str]]:
-    return zizmor_findings(after) - zizmor_findings(before)
 
 
 def test_the_checkers_find_nothing_new(

@@ -21,7 +21,7 @@ from extensions.retrofit.upgrade import plan as make_plan
 from extensions.retrofit.upgrade import upgrade
 from extensions.retrofit.verify import verify
 from extensions.retrofit.workflows import RetrofitRefusal, Workflow
-from helpers import actionlint
+from helpers import actionlint, new_findings
 
 PIN = "0" * 40
 TAGS = 'on:\n  push:\n    tags: ["v*"]\n'
@@ -509,6 +509,27 @@ def test_a_pages_deploy_after_the_upload_keeps_its_write_permission() -> None:
     after = "      - uses: JamesIves/github-pages-deploy-action@v4\n        with:\n          branch: gh-pages\n          folder: site\n"
     build = jobs(plan(TAGS + "jobs:\n" + build_job(UPLOAD + after)))["build"]
     assert build["permissions"] == {"id-token": "write", "contents": "write"}
+
+
+def test_a_write_scope_the_retrofit_lists_says_what_needs_it(tmp_path: Path) -> None:
+    """Where the job had the repository's defaults, each write scope written out names the step
+    that needs it: zizmor's auditor flagged the bare `contents: write` as undocumented on four
+    real projects (a finding the owner's workflow did not have)."""
+    after = (
+        "      - uses: softprops/action-gh-release@v2\n"
+        "      - run: gh pr create --fill\n        env:\n          GH_TOKEN: ${{ github.token }}\n"
+    )
+    text = TAGS + "jobs:\n" + build_job("      - uses: actions/checkout@v4\n" + UPLOAD + after)
+    result = plan(text)
+    assert "      contents: write  # for softprops/action-gh-release\n" in result.text
+    assert "      pull-requests: write  # for `gh pr create`\n" in result.text
+    assert jobs(result)["build"]["permissions"] == {
+        "id-token": "write", "contents": "write", "pull-requests": "write"
+    }  # fmt: skip
+    before, upgraded = tmp_path / "before.yml", tmp_path / "after.yml"
+    before.write_text(text)
+    upgraded.write_text(result.text)
+    assert not new_findings(before, upgraded)
 
 
 def test_a_job_that_holds_id_token_already_keeps_its_permissions_as_written() -> None:

@@ -360,7 +360,9 @@ def _permissions(run: Run, job: Job) -> list[str]:
     elif source is not None:
         kept = []  # `permissions: {}`: nothing else
     else:
-        kept = explicit = _seen_needs(job)
+        seen = _seen_needs(job)
+        explicit = [f"{scope}: {level}" for scope, (level, _) in seen.items()]
+        kept = [f"{scope}: {level}{f'  # {why}' if why else ''}" for scope, (level, why) in seen.items()]
     lines = [f"{indent}permissions:", f"{indent}  {GRANT}", *(f"{indent}  {line}" for line in kept)]
     _write_permissions(edits, job, own, lines)
     result.changes.append(
@@ -387,21 +389,23 @@ def _root_permissions(workflow: Workflow) -> yaml.Node | None:
     return found[1] if found else None
 
 
-def _seen_needs(job: Job) -> list[str]:
-    """The scopes a job's steps are seen to need, for a job that had the repository's defaults."""
-    needs: dict[str, str] = {}
+def _seen_needs(job: Job) -> dict[str, tuple[str, str]]:
+    """The scopes a job's steps are seen to need, for a job that had the repository's defaults:
+    scope -> (level, what needs it). A write scope says what needs it, so that a reader (and
+    zizmor's undocumented-permissions audit) sees why the job may write."""
+    needs: dict[str, tuple[str, str]] = {}
     for step in job.steps:
         if step.uses.startswith("actions/checkout@") or re.search(
             r"github\.token|secrets\.github_token", step.node_text, re.IGNORECASE
         ):
-            needs.setdefault("contents", "read")
+            needs.setdefault("contents", ("read", ""))
         for pattern, scope in _NEEDS_WRITE:
-            if pattern.search(step.uses):
-                needs[scope] = "write"
+            if found := pattern.search(step.uses):
+                needs[scope] = ("write", f"for {found.group(0)}")
         for pattern, scope in _RUN_NEEDS_WRITE:
-            if pattern.search(step.run):
-                needs[scope] = "write"
-    return [f"{scope}: {level}" for scope, level in sorted(needs.items())]
+            if found := pattern.search(step.run):
+                needs[scope] = ("write", f"for `{' '.join(found.group(0).split()[:3])}`")
+    return dict(sorted(needs.items()))
 
 
 def workflow_grant(run: Run) -> None:
