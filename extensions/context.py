@@ -144,6 +144,7 @@ class Filters(Extension):
                 "publish_workflow_default": destination.publish_workflow_default,
                 "git_changes": destination.git_changes,
                 "enclosing_repository": folder.enclosing_repository,
+                "holds_file": folder.holds_file,
                 "tests_call": destination.tests_call,
             }
         )

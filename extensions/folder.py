@@ -110,6 +110,11 @@ def enclosing_repository(root: str | Path) -> str:
     return top if top and Path(top).resolve() != path.resolve() else ""
 
 
+def holds_file(root: str | Path, name: str) -> bool:
+    """Whether the project holds the file: what a task wrote (the message is told after them)."""
+    return (Path(str(root)) / name).is_file()
+
+
 def github_repository(url: str) -> tuple[str, str] | None:
     """(owner, repository) of a github.com URL, https or ssh; None for any other URL."""
     match = _GITHUB_URL.search(url)

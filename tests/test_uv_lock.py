@@ -139,6 +139,46 @@ def test_without_uv_nothing_is_written_and_the_task_says_what_to_run(
     assert "uv.lock not written: uv is not installed here; run `uv lock` in the project" in done.stdout
 
 
+def test_without_uv_the_message_after_copy_says_to_write_the_lock(tmp_path: Path) -> None:
+    """copier run where uv is not: the task's note scrolls by in copier's output, so the
+    message at the end says it too, before the first commit (once it did not)."""
+    python = _python_without_uv(tmp_path)
+    project = tmp_path / "acme-widgets"
+    data = [
+        arg
+        for key, value in {**REQUIRED_ANSWERS, "ci_installer": "uv"}.items()
+        for arg in ("-d", f"{key}={value}")
+    ]
+    done = run(
+        [
+            python,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref=HEAD",
+            *data,
+            TEMPLATE_DIR,
+            project,
+        ],
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert not (project / "uv.lock").exists()
+    told = " ".join(done.stderr.split()).split("Next steps: ", 1)[1]
+    assert told.startswith("0. Write uv.lock before the first commit: CI installs exactly it")
+    assert f"cd {project} && uv lock" in told
+
+
+def test_with_uv_the_message_after_copy_says_nothing_of_the_lock(tmp_path: Path) -> None:
+    """Where the task wrote uv.lock (uv beside copier, as the README installs it), no such step."""
+    project = tmp_path / "acme-widgets"
+    done = copy_with_answers(project, {**REQUIRED_ANSWERS, "ci_installer": "uv"})
+    assert (project / "uv.lock").is_file()
+    assert "Next steps:" in done.stderr
+    assert "Write uv.lock" not in done.stderr
+
+
 def test_without_uv_a_lock_is_left_and_a_changed_pyproject_is_reported(
     uv_project: Path, tmp_path: Path
 ) -> None:
