@@ -41,6 +41,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "free_threading": ("required", "allowed-to-fail", "none"),
     "docs": ("none", "mkdocs"),
     "versioning": ("static", "git"),
+    "changelog": ("towncrier", "by-hand"),
     "cli": ("none", "argparse", "click"),
 }
 # What copier reads as yes or no for a `type: bool` answer given as text (`-d pin_actions=no`).
