@@ -31,7 +31,9 @@ pytestmark = pytest.mark.filterwarnings(
 BASELINE = ("v1.1.0", "27872ef4ff9d71d6289311395f47e47ed3e758cb")
 # Questions added since BASELINE: rendered here with their defaults (off), as a project that
 # updates into them gets them; the variants that turn them on are test_workflows.py's.
-ADDED = ("dependency_audit", "attestations", "update_pull_request", "pypy", "community", "conduct_contact")
+ADDED = (
+    "dependency_audit", "attestations", "update_pull_request", "pypy", "community", "conduct_contact", "changelog"
+)  # fmt: skip
 # Since 1.1.0: CONTRIBUTING.md (every check CI runs, as commands), the `dev` group that runs
 # them (pyproject.toml), and the README's link to it; the answers file records the questions
 # ADDED. ci_installer=uv: the project commits uv.lock (a task writes it), CI installs exactly it
@@ -45,8 +47,18 @@ COMMUNITY = {
     ".github/ISSUE_TEMPLATE/config.yml",
     ".github/pull_request_template.md",
 }
+# changelog=towncrier, a new project's default: change files in changes/, gathered at release
+# (CHANGELOG.md, RELEASING.md); and GitHub's release notes grouped by label.
+RELEASE_NOTES = {"changes/README.md", "CHANGELOG.md", "RELEASING.md", ".github/release.yml"}
 CHANGED: dict[str, set[str]] = {
-    variant: {"CONTRIBUTING.md", "pyproject.toml", "README.md", "answers (without _commit)", *COMMUNITY}
+    variant: {
+        "CONTRIBUTING.md",
+        "pyproject.toml",
+        "README.md",
+        "answers (without _commit)",
+        *COMMUNITY,
+        *RELEASE_NOTES,
+    }
     | (UV_LOCK if answers["ci_installer"] == "uv" else set())
     | (
         {".github/workflows/docs.yml"}

@@ -52,6 +52,7 @@ PROMPTS = {
     "pypy": "Test on PyPy too",
     "docs": "A documentation site built from the docstrings",
     "versioning": "Where the package's version comes from",
+    "changelog": "How CHANGELOG.md is written",
     "cli": "A command line, named after the project",
     "dependency_audit": "Audit the dependencies for known vulnerabilities",
     "community": "A code of conduct, and issue and pull request templates",

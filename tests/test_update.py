@@ -277,7 +277,7 @@ def updated_from_history(request: pytest.FixtureRequest, tmp_path_factory: pytes
         # A project that updates into the free-threaded job gets it as allowed to fail (its
         # code was never tested free-threaded), and no community files it did not choose; a new
         # project gets the job as required and the files.
-        grown = {"free_threading": "allowed-to-fail", "community": "false"}
+        grown = {"free_threading": "allowed-to-fail", "community": "false", "changelog": "by-hand"}
         answers = {**REQUIRED_ANSWERS, **(grown if ref == "v0.2.0" else {})}
         copy_with_answers(plain, answers, template, f"--vcs-ref={ref}")
         renders[ref] = tree(plain)
