@@ -51,6 +51,7 @@ BOOL_QUESTIONS = frozenset(
         "dependency_audit",
         "community",
         "pypy",
+        "lowest_dependencies",
         "testpypi",
         "attestations",
         "pin_actions",

@@ -62,7 +62,11 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
     actions = [
         "actions/checkout",
         "actions/setup-python",
-        *(["astral-sh/setup-uv"] if answers.get("ci_installer") == "uv" else []),
+        *(
+            ["astral-sh/setup-uv"]
+            if answers.get("ci_installer") == "uv" or answers.get("lowest_dependencies") is True
+            else []
+        ),
         *(
             ["actions/upload-pages-artifact", "actions/deploy-pages"]
             if answers.get("docs") == "mkdocs"
@@ -178,6 +182,7 @@ _DERIVED_FROM = (
     "docs",
     "attestations",
     "dependency_audit",
+    "lowest_dependencies",
 )
 
 
