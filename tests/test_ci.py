@@ -6,12 +6,13 @@ tests/test_workflows.py."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import tomllib
 
-from helpers import load_yaml, workflow
+from helpers import Runner, edit, load_yaml, run, workflow
 
 FREE_THREADED_CLASSIFIER = "Programming Language :: Python :: Free Threading :: 2 - Beta"
 
@@ -121,3 +122,53 @@ def test_pypy_is_refused_for_a_package_newer_than_the_newest_pypy() -> None:
         "the newest PyPy (pypy3.11) implements Python 3.11, older than python_min 3.13"
         in pythons.pypy_error(True, "3.13")
     )
+
+
+def run_lowest_job(project: Path, work: Path) -> str:
+    """The `lowest` job, step by step as GitHub runs it; returns the first failing step's
+    output ("" when every step passed)."""
+    try:
+        Runner(project, work, {}).run_job(workflow(project, "test.yml")["jobs"]["lowest"])
+    except AssertionError as failed:
+        return str(failed)
+    return ""
+
+
+def installed(project: Path, name: str) -> str:
+    return run(
+        [project / ".venv/bin/python", "-c", f"import importlib.metadata as m; print(m.version({name!r}))"]
+    ).stdout.strip()
+
+
+def test_the_lowest_job_tests_each_dependency_at_its_lower_bound(render, tmp_path: Path) -> None:
+    """lowest_dependencies=yes, a new project's default: on the oldest Python, the job's own
+    commands install each dependency at the lowest version pyproject.toml allows (click>=8.1:
+    8.1.0) and the newest test tools, and the tests pass; a lower bound that no longer holds
+    fails the job."""
+    project = tmp_path / "acme-widgets"
+    shutil.copytree(render(cli="click"), project)
+    steps = workflow(project, "test.yml")["jobs"]["lowest"]["steps"]
+    setup = next(step for step in steps if "astral-sh/setup-uv" in step.get("uses", ""))
+    requires = tomllib.loads((project / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires == ">=" + setup["with"]["python-version"]  # the oldest Python it supports
+    assert setup["with"]["activate-environment"] is True  # the later steps' `python` is its venv
+    assert run_lowest_job(project, tmp_path / "work") == ""
+    assert installed(project, "click") == "8.1.0"
+    assert int(installed(project, "pytest").split(".")[0]) >= 9  # the test tools: the newest
+
+    # A bound that no longer holds: Version.major is newer than packaging 17.1.
+    false_bound = tmp_path / "false-bound"
+    shutil.copytree(render(), false_bound)
+    edit(false_bound / "pyproject.toml", "dependencies = []", 'dependencies = ["packaging>=17.1"]')
+    (false_bound / "tests" / "test_bound.py").write_text(
+        "from packaging.version import Version\n\n\ndef test_major() -> None:\n"
+        '    assert Version("2.1").major == 2\n'
+    )
+    failed = run_lowest_job(false_bound, tmp_path / "work-false-bound")
+    assert "'Run the tests' failed" in failed and "AttributeError" in failed, failed
+    assert installed(false_bound, "packaging") == "17.1"
+
+
+def test_the_lowest_job_is_a_choice(render) -> None:
+    assert "lowest" in workflow(render(), "test.yml")["jobs"]
+    assert "lowest" not in workflow(render(lowest_dependencies="false"), "test.yml")["jobs"]

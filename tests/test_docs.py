@@ -66,6 +66,7 @@ def test_the_references_choices_and_defaults_are_copier_ymls() -> None:
         "dependency_audit",
         "community",
         "pypy",
+        "lowest_dependencies",
         "testpypi",
         "attestations",
         "pin_actions",

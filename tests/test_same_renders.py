@@ -32,7 +32,8 @@ BASELINE = ("v1.1.0", "27872ef4ff9d71d6289311395f47e47ed3e758cb")
 # Questions added since BASELINE: rendered here with their defaults (off), as a project that
 # updates into them gets them; the variants that turn them on are test_workflows.py's.
 ADDED = (
-    "dependency_audit", "attestations", "update_pull_request", "pypy", "community", "conduct_contact", "changelog"
+    "dependency_audit", "attestations", "update_pull_request", "pypy", "community", "conduct_contact", "changelog",
+    "lowest_dependencies",
 )  # fmt: skip
 # Since 1.1.0: CONTRIBUTING.md (every check CI runs, as commands), the `dev` group that runs
 # them (pyproject.toml), and the README's link to it; the answers file records the questions
@@ -58,6 +59,7 @@ CHANGED: dict[str, set[str]] = {
         "answers (without _commit)",
         *COMMUNITY,
         *RELEASE_NOTES,
+        ".github/workflows/test.yml",  # lowest_dependencies=yes, a new project's default: a job
     }
     | (UV_LOCK if answers["ci_installer"] == "uv" else set())
     | (

@@ -50,6 +50,7 @@ PROMPTS = {
     "os_matrix": "Where the tests run on every push and pull request",
     "free_threading": "Test on the newest free-threaded CPython too",
     "pypy": "Test on PyPy too",
+    "lowest_dependencies": "Test with the lowest dependency versions",
     "docs": "A documentation site built from the docstrings",
     "versioning": "Where the package's version comes from",
     "changelog": "How CHANGELOG.md is written",

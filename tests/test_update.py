@@ -278,6 +278,7 @@ def updated_from_history(request: pytest.FixtureRequest, tmp_path_factory: pytes
         # code was never tested free-threaded), and no community files it did not choose; a new
         # project gets the job as required and the files.
         grown = {"free_threading": "allowed-to-fail", "community": "false", "changelog": "by-hand"}
+        grown["lowest_dependencies"] = "false"
         answers = {**REQUIRED_ANSWERS, **(grown if ref == "v0.2.0" else {})}
         copy_with_answers(plain, answers, template, f"--vcs-ref={ref}")
         renders[ref] = tree(plain)
@@ -303,6 +304,8 @@ def test_update_from_an_earlier_release_keeps_every_edit(updated_from_history) -
     # names someone to report to without asking.
     assert not (project / "CODE_OF_CONDUCT.md").exists()
     assert not (project / ".github" / "ISSUE_TEMPLATE").exists()
+    # Nor a test job it did not choose, which its lower bounds may never have passed.
+    assert "lowest" not in load_yaml(project / ".github/workflows/test.yml")["jobs"]
 
 
 def test_update_from_an_earlier_release_conflicts_only_where_both_changed(updated_from_history) -> None:
