@@ -62,6 +62,13 @@ CHANGED: dict[str, set[str]] = {
         ".github/workflows/test.yml",  # lowest_dependencies=yes, a new project's default: a job
     }
     | (UV_LOCK if answers["ci_installer"] == "uv" else set())
+    # Actions pinned by tag: zizmor.yml allows each action used, with pip now setup-uv too (the
+    # lowest job).
+    | (
+        {".github/zizmor.yml"}
+        if answers["pin_actions"] is False and answers["ci_installer"] == "pip"
+        else set()
+    )
     | (
         {".github/workflows/docs.yml"}
         if answers["ci_installer"] == "uv" and answers["docs"] == "mkdocs"
