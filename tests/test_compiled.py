@@ -97,7 +97,7 @@ def test_the_release_uploads_what_the_build_jobs_made_in_one_go(
     folder; nothing of the tests' own artifacts is. The files of that folder, here one sdist
     and this system's wheel, pass the publish action's twine."""
     jobs = workflow(project, "publish.yml")["jobs"]
-    uploaded = _uploads(jobs["build"]) + _uploads(jobs["wheels"])
+    uploaded = _uploads(jobs["build"]) + _uploads(workflow(project, "wheels.yml")["jobs"]["wheels"])
     assert uploaded == [
         "python-distributions-sdist",
         "python-distributions-wheels-ubuntu-latest",
@@ -137,10 +137,15 @@ def test_the_release_uploads_what_the_build_jobs_made_in_one_go(
 
 def test_the_wheel_jobs_can_release_nothing_themselves(project: Path) -> None:
     jobs = workflow(project, "publish.yml")["jobs"]
-    wheels = jobs["wheels"]
+    # The release's wheels come from the workflow that builds a pull request's (wheels.yml).
+    call = jobs["wheels"]
+    assert call["uses"] == "./.github/workflows/wheels.yml"
+    assert call["permissions"] == {"contents": "read"}
+    assert call["needs"] == "test"  # the tests gate every build
+    wheels = workflow(project, "wheels.yml")
     assert wheels["permissions"] == {"contents": "read"}
-    assert wheels["needs"] == "test"  # the tests gate every build
-    assert [s["uses"].split("@")[0] for s in wheels["steps"]] == [
+    assert wheels["jobs"]["wheels"]["permissions"] == {"contents": "read"}
+    assert [s["uses"].split("@")[0] for s in wheels["jobs"]["wheels"]["steps"]] == [
         "actions/checkout",
         "pypa/cibuildwheel",
         "actions/upload-artifact",
@@ -167,3 +172,26 @@ def test_an_existing_project_keeps_its_own_backend() -> None:
     assert answers.question_error("build_backend", "scikit-build-core", "no") == ""
     refusal = answers.question_error("build_backend", "scikit-build-core", "add")
     assert refusal == "An existing project keeps its own build backend: answer other."
+
+
+def test_wheels_are_built_on_pull_requests_that_change_what_they_hold(project: Path, render) -> None:
+    """wheels.yml runs on a pull request that changes the extension, its tests or its build
+    (not one that changes only the docs), by hand, and as the release's wheels job."""
+    wheels = workflow(project, "wheels.yml")
+    on = wheels["on"]
+    assert set(on) == {"pull_request", "workflow_dispatch", "workflow_call"}
+    # GitHub's path filters: `**` crosses folders, as fnmatch's `*` does.
+    paths = on["pull_request"]["paths"]
+    files = [str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()]
+    for name in files:
+        watched = any(fnmatch.fnmatchcase(name, pattern) for pattern in paths)
+        builds = name.startswith(("src/", "tests/")) or name in ("CMakeLists.txt", "pyproject.toml")
+        assert watched == (builds or name == ".github/workflows/wheels.yml"), name
+    assert any(name.endswith(".cpp") for name in files)
+    # Called from publish.yml, github.workflow is the caller's: its own group keeps it from
+    # sharing (and cancelling) test.yml's, which the release calls too; a release's run is
+    # never cancelled.
+    group = wheels["concurrency"]["group"]
+    assert group.startswith("wheels-") and group != workflow(project, "test.yml")["concurrency"]["group"]
+    assert wheels["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+    assert not (render() / ".github/workflows/wheels.yml").exists()  # a pure-Python package

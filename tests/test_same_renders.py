@@ -51,6 +51,7 @@ COMMUNITY = {
 # changelog=towncrier, a new project's default: change files in changes/, gathered at release
 # (CHANGELOG.md, RELEASING.md); and GitHub's release notes grouped by label.
 RELEASE_NOTES = {"changes/README.md", "CHANGELOG.md", "RELEASING.md", ".github/release.yml"}
+WHEELS = {".github/workflows/publish.yml", ".github/workflows/wheels.yml"}
 CHANGED: dict[str, set[str]] = {
     variant: {
         "CONTRIBUTING.md",
@@ -62,6 +63,8 @@ CHANGED: dict[str, set[str]] = {
         ".github/workflows/test.yml",  # lowest_dependencies=yes, a new project's default: a job
     }
     | (UV_LOCK if answers["ci_installer"] == "uv" else set())
+    # scikit-build-core: the wheels job moved to wheels.yml (pull requests too); publish.yml calls it.
+    | (WHEELS if answers["build_backend"] == "scikit-build-core" else set())
     # Actions pinned by tag: zizmor.yml allows each action used, with pip now setup-uv too (the
     # lowest job).
     | (

