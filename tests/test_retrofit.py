@@ -610,5 +610,6 @@ def test_releasing_gives_each_publisher_the_environment_its_job_has(template: Pa
     assert "| PyPI | `acme-tagged` | `publish.yml` | (none: leave it empty) |" in releasing
     # Nor does the opening or the closing line claim one (on two real projects they did).
     assert "environment `release`" not in releasing and "environment's name" not in releasing
+    assert "(each lost the token and gained `id-token: write`): publish.yml: publish." in releasing
     assert "PyPI trusts that workflow, in the repository acme/acme-tagged, in any of its runs" in releasing
     assert "Environment name: (none: leave it empty)" in " ".join((done.stdout + done.stderr).split())
