@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomllib
 
 from helpers import load_yaml, make_venv, run
@@ -28,12 +29,21 @@ def _command(text: str, start: str) -> str:
     return next(line.strip() for line in text.splitlines() if line.strip().startswith(start))
 
 
-def test_a_release_gathers_the_change_files_into_the_changelog(render, tmp_path: Path) -> None:
+@pytest.mark.parametrize("towncrier_version", ["oldest allowed", "newest"])
+def test_a_release_gathers_the_change_files_into_the_changelog(
+    render, tmp_path: Path, towncrier_version: str
+) -> None:
+    """With the newest towncrier the `dev` group resolves, and with the oldest it allows (24.7.x
+    wrote `# ## [0.2.0]...`: its lower bound was too low)."""
     project = tmp_path / "acme-widgets"
     shutil.copytree(render(), project)
     run(["git", "init", "-q"], cwd=project)
     python = make_venv(tmp_path / "venv")
-    run([python, "-m", "pip", "install", "-q", _dev_requirement(project, "towncrier")])
+    requirement = _dev_requirement(project, "towncrier")
+    if towncrier_version == "oldest allowed":
+        name, floor = requirement.split(">=")
+        requirement = f"{name}=={floor}"
+    run([python, "-m", "pip", "install", "-q", requirement])
     towncrier = python.parent / "towncrier"
     # A contributor, as CONTRIBUTING.md says: its `towncrier create`, then a file by hand.
     create = _command((project / "CONTRIBUTING.md").read_text(), "towncrier create")
@@ -49,9 +59,9 @@ def test_a_release_gathers_the_change_files_into_the_changelog(render, tmp_path:
     run([towncrier, *build.split()[1:]], cwd=project)
     changelog = (project / "CHANGELOG.md").read_text()
     today = dt.date.today().isoformat()
-    release = changelog.split(
-        f"## [0.2.0](https://github.com/acme/acme-widgets/releases/tag/v0.2.0) - {today}\n", 1
-    )[1]
+    heading = f"\n## [0.2.0](https://github.com/acme/acme-widgets/releases/tag/v0.2.0) - {today}\n"
+    assert heading in changelog, changelog  # a level-2 heading, as the earlier releases'
+    release = changelog.split(heading, 1)[1]
     release = release.split("## [0.1.0]", 1)[0]
     assert (
         "### Added\n\n- A `spin()` function. ([#130](https://github.com/acme/acme-widgets/issues/130))"
