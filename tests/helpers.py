@@ -320,13 +320,15 @@ class Runner:
             self.env["PATH"] = f"{tool('uv').parent}{os.pathsep}{self.env['PATH']}"
             self.env["UV_PYTHON"] = sys.executable
             self.env["UV_PYTHON_DOWNLOADS"] = "never"
-            if str((step.get("with") or {}).get("activate-environment", "false")).lower() == "true":
-                # As setup-uv does: `uv venv` in the project, active for the later steps.
-                # UV_PYTHON then names that environment's Python, never the test environment's.
+            given = step.get("with") or {}
+            if str(given.get("activate-environment", "false")).lower() == "true":
+                # As setup-uv does: UV_PYTHON is the version asked for (this machine's pyenv
+                # has 3.8 to 3.13), `uv venv` makes the project's .venv with it, and the later
+                # steps run in it (uv finds the active environment first).
+                self.env["UV_PYTHON"] = str(given["python-version"])
                 run([tool("uv"), "venv", "-q"], cwd=self.project, env=self.env)
                 venv = self.project / ".venv"
                 self.env["VIRTUAL_ENV"] = str(venv)
-                self.env["UV_PYTHON"] = str(venv / "bin" / "python")
                 self.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{self.env['PATH']}"
             return
         if action == "actions/upload-artifact":

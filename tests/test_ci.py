@@ -153,8 +153,12 @@ def test_the_lowest_job_tests_each_dependency_at_its_lower_bound(render, tmp_pat
     assert requires == ">=" + setup["with"]["python-version"]  # the oldest Python it supports
     assert setup["with"]["activate-environment"] is True  # the later steps' `python` is its venv
     assert run_lowest_job(project, tmp_path / "work") == ""
+    python = project / ".venv/bin/python"
+    version = run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).stdout.strip()
+    assert version == setup["with"]["python-version"]  # the job's Python, whatever runs this test
     assert installed(project, "click") == "8.1.0"
     assert int(installed(project, "pytest").split(".")[0]) >= 9  # the test tools: the newest
+
 
     # A bound that no longer holds: Version.major is newer than packaging 17.1.
     false_bound = tmp_path / "false-bound"
