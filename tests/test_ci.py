@@ -6,13 +6,14 @@ tests/test_workflows.py."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 import tomllib
 
-from helpers import Runner, edit, load_yaml, run, workflow
+from helpers import Runner, edit, load_yaml, run, tool, workflow
 
 FREE_THREADED_CLASSIFIER = "Programming Language :: Python :: Free Threading :: 2 - Beta"
 
@@ -134,9 +135,9 @@ def run_lowest_job(project: Path, work: Path) -> str:
     return ""
 
 
-def installed(project: Path, name: str) -> str:
+def installed(project: Path, name: str, venv: str = ".venv") -> str:
     return run(
-        [project / ".venv/bin/python", "-c", f"import importlib.metadata as m; print(m.version({name!r}))"]
+        [project / venv / "bin/python", "-c", f"import importlib.metadata as m; print(m.version({name!r}))"]
     ).stdout.strip()
 
 
@@ -159,6 +160,14 @@ def test_the_lowest_job_tests_each_dependency_at_its_lower_bound(render, tmp_pat
     assert installed(project, "click") == "8.1.0"
     assert int(installed(project, "pytest").split(".")[0]) >= 9  # the test tools: the newest
 
+    # The same on a contributor's machine, with the commands CONTRIBUTING.md gives.
+    text = (project / "CONTRIBUTING.md").read_text()
+    block = text.split("in an environment of its own:\n\n```console\n", 1)[1].split("```", 1)[0]
+    uv_path = {"PATH": f"{tool('uv').parent}{os.pathsep}{os.environ['PATH']}", "UV_PYTHON_DOWNLOADS": "never"}
+    for command in block.splitlines():
+        run(["bash", "-e", "-c", command], cwd=project, env=uv_path)
+    assert installed(project, "click", ".venv-lowest") == "8.1.0"
+    assert ".venv-lowest/" in (project / ".gitignore").read_text().splitlines()  # not committed
 
     # A bound that no longer holds: Version.major is newer than packaging 17.1.
     false_bound = tmp_path / "false-bound"

@@ -60,7 +60,10 @@ CHANGED: dict[str, set[str]] = {
         "answers (without _commit)",
         *COMMUNITY,
         *RELEASE_NOTES,
-        ".github/workflows/test.yml",  # lowest_dependencies=yes, a new project's default: a job
+        # lowest_dependencies=yes, a new project's default: a job, and the folder CONTRIBUTING.md's
+        # commands for it make is ignored.
+        ".github/workflows/test.yml",
+        ".gitignore",
     }
     | (UV_LOCK if answers["ci_installer"] == "uv" else set())
     # scikit-build-core: the wheels job moved to wheels.yml (pull requests too); publish.yml calls it.
