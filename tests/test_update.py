@@ -230,6 +230,10 @@ HISTORY_EDITS = {
     "src/acme_widgets/__init__.py": ("\n\nfrom importlib", "\n\nEDITED_BY_THE_USER = True\n\nfrom importlib"),
 }
 DELETED = "CHANGELOG.md"
+# A file the user made that a later release of the template also renders: the user's stays.
+OWN_FILES = {
+    ".github/release.yml": "changelog:\n  categories:\n    - title: Everything\n      labels: ['*']\n"
+}
 
 
 def template_at(commit: str, dest: Path) -> Path:
@@ -289,6 +293,8 @@ def updated_from_history(request: pytest.FixtureRequest, tmp_path_factory: pytes
     for name, (old, new) in HISTORY_EDITS.items():
         edit(project / name, old, new)
     (project / DELETED).unlink()
+    for name, text in OWN_FILES.items():
+        (project / name).write_text(text)
     commit_all(project, "The user's own work")
     done = copier("update", "--trust", "--defaults", cwd=project)
     return project, renders, done.stdout + done.stderr
@@ -299,6 +305,8 @@ def test_update_from_an_earlier_release_keeps_every_edit(updated_from_history) -
     for name, (_, new) in HISTORY_EDITS.items():
         assert new in (project / name).read_text(), name
     assert not (project / DELETED).exists()
+    for name, text in OWN_FILES.items():
+        assert (project / name).read_text() == text, name
     assert load_yaml(project / ".copier-answers.yml")["_commit"] == "v0.2.0"
     # Community files are for new projects: an update does not add a code of conduct that
     # names someone to report to without asking.
@@ -318,7 +326,7 @@ def test_update_from_an_earlier_release_conflicts_only_where_both_changed(update
     for name in sorted(set(new) | set(after)):
         if name in HISTORY_EDITS:
             assert b"<<<<<<<" not in after[name], name
-        elif name != DELETED:
+        elif name not in (DELETED, *OWN_FILES):
             assert after.get(name) == new.get(name), f"{name}: not what the new release renders"
 
 
