@@ -94,15 +94,17 @@ def test_the_publish_workflow_is_the_same_with_either_changelog(render) -> None:
     assert 'move the\n   "Unreleased" notes' in (by_hand / "RELEASING.md").read_text()
 
 
-def test_generated_release_notes_group_by_the_labels_the_issue_forms_set(render) -> None:
-    """GitHub's "Generate release notes" reads `.github/release.yml`: every label the issue
-    forms put on an issue has its own section, and anything else still appears."""
-    project = render(community=True)
+def test_generated_release_notes_group_by_the_labels_contributing_names(render) -> None:
+    """GitHub's "Generate release notes" groups the merged pull requests by their own labels, as
+    `.github/release.yml` says: each label CONTRIBUTING.md tells maintainers to put on a pull
+    request has its section (or, `skip-changelog`, leaves it out), and the rest still appears."""
+    project = render()
     config: dict[str, Any] = load_yaml(project / ".github" / "release.yml")["changelog"]
     sections = {label: c["title"] for c in config["categories"] for label in c["labels"]}
     assert config["categories"][-1]["labels"] == ["*"]  # the last catches every other label
-    for form in (project / ".github" / "ISSUE_TEMPLATE").glob("*_*.yml"):
-        for label in load_yaml(form)["labels"]:
-            assert label in sections, (form.name, label)
-    assert sections["dependencies"] == "Dependencies"  # the label Dependabot sets
     assert set(config["exclude"]) == {"labels"} and config["exclude"]["labels"] == ["skip-changelog"]
+    contributing = (project / "CONTRIBUTING.md").read_text()
+    paragraph = contributing.split("Maintainers label each pull request", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`([a-z-]+)`", paragraph))
+    assert named == (set(sections) - {"*"}) | {"skip-changelog"}
+    assert sections["dependencies"] == "Dependencies"  # the label Dependabot sets on its own
