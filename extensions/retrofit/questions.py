@@ -302,8 +302,18 @@ def retrofit_report(root: str | Path, project_name: str, environment: str) -> di
     """What the retrofit of the project's publishing workflows (as of the last commit) did, for
     the message and RELEASING.md: the secrets it no longer uses, notes the owner must read,
     whether a TestPyPI publisher is needed, each trusted publisher (project, workflow,
-    environment, index), and the jobs converted in place."""
-    empty: dict[str, Any] = {"secrets": [], "notes": [], "testpypi": False, "publishers": [], "in_place": []}
+    environment, index), and the jobs converted in place; and, of the publishers, their
+    workflows and environments (each once, in order) and whether one names no environment."""
+    empty: dict[str, Any] = {
+        "secrets": [],
+        "notes": [],
+        "testpypi": False,
+        "publishers": [],
+        "in_place": [],
+        "workflows": [],
+        "environments": [],
+        "unbound": False,
+    }
     path = Path(str(root))
     folder = path / ".github" / "workflows"
     report: dict[str, Any] = {**empty}
@@ -345,6 +355,10 @@ def retrofit_report(root: str | Path, project_name: str, environment: str) -> di
             }
             if entry not in report["publishers"]:
                 report["publishers"].append(entry)
+    publishers = report["publishers"]
+    report["workflows"] = list(dict.fromkeys(p["workflow"] for p in publishers))
+    report["environments"] = list(dict.fromkeys(p["environment"] for p in publishers if p["environment"]))
+    report["unbound"] = any(not p["environment"] for p in publishers)
     return report
 
 
