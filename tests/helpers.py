@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
@@ -135,6 +136,25 @@ def tool(name: str) -> Path:
 
 
 _SEED_VENV: list[Path] = []
+
+
+def cpython(version: str) -> Path | None:
+    """This machine's CPython ``version`` ("3.12"), as setup-python or setup-uv would provide it:
+    the one running the tests, else pyenv's newest of that version (its shims answer only for
+    the selected one), else one on PATH; None when there is none."""
+    if version == f"{sys.version_info.major}.{sys.version_info.minor}":
+        return Path(sys.executable)
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    found = sorted(
+        root.glob(f"versions/{version}.*/bin/python{version}"),
+        key=lambda p: int(p.parts[-3].rsplit(".", 1)[1]) if p.parts[-3].rsplit(".", 1)[1].isdigit() else -1,
+    )
+    if found:
+        return found[-1]
+    on_path = shutil.which(f"python{version}")
+    if on_path and subprocess.run([on_path, "-c", ""], check=False, capture_output=True).returncode == 0:
+        return Path(on_path)
+    return None
 
 
 def make_venv(path: Path) -> Path:
@@ -325,7 +345,16 @@ class Runner:
                 # As setup-uv does: UV_PYTHON is the version asked for (this machine's pyenv
                 # has 3.8 to 3.13), `uv venv` makes the project's .venv with it, and the later
                 # steps run in it (uv finds the active environment first).
-                self.env["UV_PYTHON"] = str(given["python-version"])
+                wanted = str(given["python-version"])
+                found = cpython(wanted)
+                if found is None:
+                    message = (
+                        f"the job's python-version {wanted} is not on this machine (pyenv install {wanted})"
+                    )
+                    if os.environ.get("CI"):
+                        raise AssertionError(message)
+                    pytest.skip(message)
+                self.env["UV_PYTHON"] = str(found)
                 run([tool("uv"), "venv", "-q"], cwd=self.project, env=self.env)
                 venv = self.project / ".venv"
                 self.env["VIRTUAL_ENV"] = str(venv)

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from helpers import make_venv, run
+from helpers import cpython, make_venv, run
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -30,3 +30,14 @@ def test_a_copied_venv_is_byte_for_byte_the_one_venv_makes(tmp_path: Path) -> No
     # pip installs into the copy, not into the environment it was copied from.
     assert run([copied, "-c", "import sys; print(sys.prefix)"]).stdout.strip() == str(env)
     assert f"from {env}/lib/" in run([copied, "-m", "pip", "--version"]).stdout
+
+
+def test_cpython_finds_each_version_pyenv_holds_though_its_shims_answer_for_one() -> None:
+    """The stand-ins for setup-python and setup-uv ask for a job's python-version: each one found
+    is that version, whether or not pyenv has it selected."""
+    found = {v: cpython(v) for v in ("3.10", "3.11", "3.12", "3.13")}
+    assert cpython(f"{sys.version_info.major}.{sys.version_info.minor}") == Path(sys.executable)
+    for version, python in found.items():
+        if python is not None:
+            done = run([python, "-c", "import sys; print(*sys.version_info[:2], sep='.')"])
+            assert done.stdout.strip() == version
