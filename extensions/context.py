@@ -183,6 +183,7 @@ _DERIVED_FROM = (
     "attestations",
     "dependency_audit",
     "lowest_dependencies",
+    "stable_abi",
 )
 
 
@@ -201,6 +202,12 @@ def _derived(answers: tuple[Any, ...], date: dt.date) -> dict[str, Any]:
         backend = backends.backend(str(a["build_backend"]))
         values["backend"] = backend
         values["backend_config"] = backend.tool_config.format(import_name=a["import_name"])
+        if a["build_backend"] == "scikit-build-core" and a["stable_abi"] is True:
+            values["backend_config"] += (
+                "# One wheel per system for CPython 3.12 and newer (the stable ABI, abi3); older\n"
+                "# CPythons, PyPy and free-threaded builds get ordinary wheels (CMakeLists.txt).\n"
+                'wheel.py-api = "cp312"\n'
+            )
     # A compiled extension: wheels per system and CPU (cibuildwheel), not one pure wheel.
     values["compiled"] = a["build_backend"] == "scikit-build-core"
     if a["github_owner"] and a["github_repo"]:

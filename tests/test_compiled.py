@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import os
 import shutil
 import sys
 import zipfile
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 import tomllib
 
-from helpers import load_yaml, make_venv, run, steps_using, tool, workflow
+from helpers import cpython, load_yaml, make_venv, run, steps_using, tool, workflow
 
 pytestmark = pytest.mark.slow
 
@@ -195,3 +196,65 @@ def test_wheels_are_built_on_pull_requests_that_change_what_they_hold(project: P
     assert group.startswith("wheels-") and group != workflow(project, "test.yml")["concurrency"]["group"]
     assert wheels["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
     assert not (render() / ".github/workflows/wheels.yml").exists()  # a pure-Python package
+
+
+def test_a_stable_abi_wheel_built_on_3_12_passes_its_tests_on_3_12_and_3_13(render, tmp_path: Path) -> None:
+    """stable_abi=yes: the wheel CPython 3.12 builds is tagged abi3 and holds an abi3 module (a
+    wheel tagged abi3 around a cpython-312 module, which nanobind makes when CMake does not find
+    the stable ABI's library, would not import on 3.13), and cibuildwheel's test-command passes
+    with it on 3.12 and on 3.13, where cibuildwheel reuses it instead of building again."""
+    found = {version: cpython(version) for version in ("3.12", "3.13")}
+    if missing := [version for version, python in found.items() if python is None]:
+        message = f"CPython {', '.join(missing)} is not on this machine (pyenv install {missing[0]})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pythons = {version: python for version, python in found.items() if python is not None}
+    project = tmp_path / "acme-widgets"
+    shutil.copytree(render(**COMPILED, stable_abi=True), project)
+    assert 'wheel.py-api = "cp312"' in (project / "pyproject.toml").read_text()
+    config = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["cibuildwheel"]
+
+    builder = tmp_path / "build-3.12"
+    run([pythons["3.12"], "-m", "venv", builder])
+    run([builder / "bin/python", "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", project])
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    assert "-cp312-abi3-" in wheel.name
+    modules = [n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("acme_widgets/_core.")]
+    assert "acme_widgets/_core.abi3.so" in modules, modules
+
+    sources = tmp_path / "test-sources"
+    sources.mkdir()
+    for name in config["test-sources"]:
+        copy = shutil.copytree if (project / name).is_dir() else shutil.copy
+        copy(project / name, sources / name)
+    for version, python in pythons.items():
+        venv = tmp_path / f"test-{version}"
+        run([python, "-m", "venv", venv])
+        extras = ",".join(config["test-extras"])
+        run(
+            [
+                venv / "bin/python",
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                f"{wheel}[{extras}]",
+            ]
+        )
+        done = run([venv / "bin/python", *config["test-command"].split()[1:]], cwd=sources)
+        assert "6 passed" in done.stdout, version
+
+
+def test_stable_abi_is_asked_only_for_a_compiled_extension(render) -> None:
+    """Off, and for a pure-Python package, nothing of it is rendered (the default renders are
+    unchanged: test_same_renders.py)."""
+    plain = render(**COMPILED)
+    assert "py-api" not in (plain / "pyproject.toml").read_text()
+    cmake = (plain / "CMakeLists.txt").read_text()
+    assert "STABLE_ABI" not in cmake and "SABI" not in cmake
+    assert "cmake_minimum_required(VERSION 3.15...3.31)" in cmake
+    pure = render(stable_abi=True)
+    assert "stable_abi" not in (pure / ".copier-answers.yml").read_text()
+    assert "py-api" not in (pure / "pyproject.toml").read_text()
