@@ -17,7 +17,7 @@ from helpers import TEMPLATE_DIR, load_yaml, make_venv, run, tool
 pytestmark = pytest.mark.slow
 
 README = (TEMPLATE_DIR / "README.md").read_text(encoding="utf-8")
-SOURCE = "gh:copier-python-lib/copier-python-lib"
+SOURCE = "https://github.com/copier-python-lib/copier-python-lib.git"
 
 
 def readme_command(starts: str) -> str:
