@@ -354,8 +354,10 @@ class Runner:
                     if os.environ.get("CI"):
                         raise AssertionError(message)
                     pytest.skip(message)
-                self.env["UV_PYTHON"] = str(found)
-                run([tool("uv"), "venv", "-q"], cwd=self.project, env=self.env)
+                # UV_PYTHON is the version, as setup-uv sets it: a path would make uv install
+                # into that interpreter's environment instead of the active one.
+                self.env["UV_PYTHON"] = wanted
+                run([tool("uv"), "venv", "-q", "--python", found], cwd=self.project, env=self.env)
                 venv = self.project / ".venv"
                 self.env["VIRTUAL_ENV"] = str(venv)
                 self.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{self.env['PATH']}"
