@@ -57,6 +57,7 @@ BOOL_QUESTIONS = frozenset(
         "pin_actions",
         "update_notice",
         "update_pull_request",
+        "stable_abi",
     }
 )
 

@@ -342,3 +342,17 @@ def test_no_validator_accepts_a_trailing_newline(question: str, value: str) -> N
     rule = answers.RULES[question]
     assert rule(value + "\n"), (question, value)
     assert rule(value + "\r\n"), (question, value)
+
+
+def test_every_question_of_a_kind_has_its_rule() -> None:
+    """Each yes/no question is read as one (an answer copier passes as a bool, `-d x=False` on
+    update, was refused as "not text" when stable_abi was missing here), and each choice
+    question accepts exactly copier.yml's choices."""
+    questions = {k: v for k, v in load_yaml(TEMPLATE_DIR / "copier.yml").items() if not k.startswith("_")}
+    assert {k for k, v in questions.items() if v.get("type") == "bool"} == answers.BOOL_QUESTIONS
+    for question, values in answers.CHOICES.items():
+        choices = questions[question]["choices"]
+        given = [c["value"] if isinstance(c, dict) else c for c in choices.values()]
+        assert sorted(given) == sorted(values), question
+    for question in answers.BOOL_QUESTIONS:
+        assert answers.question_error(question, False) == answers.question_error(question, "yes") == ""
