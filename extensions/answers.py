@@ -15,7 +15,7 @@ from copier.errors import UserMessageError
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from . import backends, licenses, names, prompts, pythons
+from . import backends, docs_engines, licenses, names, prompts, pythons
 from .destination import publish_workflow_error
 from .folder import copier_operation
 
@@ -39,7 +39,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "ci_installer": ("pip", "uv"),
     "os_matrix": ("linux", "all"),
     "free_threading": ("required", "allowed-to-fail", "none"),
-    "docs": ("none", "mkdocs"),
+    "docs": ("none", *docs_engines.ENGINES),
     "versioning": ("static", "git"),
     "changelog": ("towncrier", "by-hand"),
     "cli": ("none", "argparse", "click"),

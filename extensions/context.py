@@ -23,7 +23,18 @@ from copier_template_extensions import ContextHook
 from jinja2 import Environment, Template, nodes
 from jinja2.ext import Extension
 
-from . import answers, backends, destination, folder, licenses, names, prompts, pythons, serialise
+from . import (
+    answers,
+    backends,
+    destination,
+    docs_engines,
+    folder,
+    licenses,
+    names,
+    prompts,
+    pythons,
+    serialise,
+)
 from .pins import uses
 
 _HERE = Path(__file__).resolve().parent
@@ -69,7 +80,7 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
         ),
         *(
             ["actions/upload-pages-artifact", "actions/deploy-pages"]
-            if answers.get("docs") == "mkdocs"
+            if answers.get("docs") in docs_engines.ENGINES
             else []
         ),
         "actions/upload-artifact",
@@ -208,6 +219,10 @@ def _derived(answers: tuple[Any, ...], date: dt.date) -> dict[str, Any]:
                 "# CPythons, PyPy and free-threaded builds get ordinary wheels (CMakeLists.txt).\n"
                 'wheel.py-api = "cp312"\n'
             )
+    if a["docs"] in docs_engines.ENGINES:
+        engine = docs_engines.ENGINES[str(a["docs"])]
+        values["docs_engine"] = engine
+        values["docs_requires"] = docs_engines.requirements(engine, str(a["python_min"] or ""))
     # A compiled extension: wheels per system and CPU (cibuildwheel), not one pure wheel.
     values["compiled"] = a["build_backend"] == "scikit-build-core"
     if a["github_owner"] and a["github_repo"]:

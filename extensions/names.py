@@ -52,6 +52,10 @@ DEPENDENCY_NAMES: frozenset[str] = frozenset(
         "mkdocs",
         "mkdocstrings",
         "material",
+        "zensical",
+        "sphinx",
+        "furo",
+        "myst_parser",
     }
 )
 # Names Windows cannot give a file or folder (with any extension).

@@ -186,3 +186,18 @@ def copier_yml() -> dict:
     from helpers import TEMPLATE_DIR
 
     return yaml.safe_load((TEMPLATE_DIR / "copier.yml").read_text())
+
+
+def test_a_docs_engine_newer_than_the_oldest_python_gets_a_marker() -> None:
+    """Zensical runs on Python 3.11+: a project supporting 3.10 still locks (uv resolves the
+    docs group for every supported Python); from 3.11 on, no marker."""
+    from extensions import docs_engines
+
+    zensical = docs_engines.ENGINES["zensical"]
+    assert docs_engines.requirements(zensical, "3.10")[0] == 'zensical>=0.0.73; python_version >= "3.11"'
+    assert docs_engines.requirements(zensical, "3.11") == list(zensical.requires)
+    assert docs_engines.requirements(docs_engines.ENGINES["sphinx"], "3.10") == [
+        "sphinx>=8.1",
+        "furo>=2024.8.6",
+        "myst-parser>=4.0",
+    ]

@@ -404,7 +404,7 @@ CHANGES: dict[str, list[str]] = {
     "ci_installer": ["pip", "uv"],
     "os_matrix": ["linux", "all"],
     "free_threading": ["required", "allowed-to-fail", "none"],
-    "docs": ["none", "mkdocs"],
+    "docs": ["none", "mkdocs", "zensical", "sphinx"],
     "versioning": ["static", "git"],
     "cli": ["none", "argparse", "click"],
     "release_environment": ["release", "pypi"],

@@ -44,22 +44,41 @@ def install(project: Path, venv: Path, *extras: str) -> Path:
 # --- the documentation site -----------------------------------------------------------
 
 
+# What each engine's API page is, and a reference in its own syntax to a name the package
+# does not have.
+SITES = {
+    "mkdocs": ("site/api/index.html", "::: acme_widgets.no_such_function\n"),
+    "zensical": ("site/api/index.html", "::: acme_widgets.no_such_function\n"),
+    "sphinx": ("site/api.html", "```{eval-rst}\n.. autofunction:: acme_widgets.no_such_function\n```\n"),
+}
+
+
 @pytest.mark.slow
-def test_the_site_builds_strict_with_the_api_of_the_package(render, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", list(SITES))
+def test_the_site_builds_strict_with_the_api_of_the_package(render, tmp_path: Path, engine: str) -> None:
+    """docs.yml's own build command, after its install (the docs group), builds the site with
+    the package's docstrings, and fails on a reference to nothing."""
     project = tmp_path / "acme-widgets"
-    shutil.copytree(render(docs="mkdocs"), project)
+    shutil.copytree(render(docs=engine), project)
     run(["git", "init", "-q", project])
     commit_all(project, "Start")
     python = install(project, tmp_path / "venv", "docs")
-    mkdocs: list[str | Path] = [python, "-m", "mkdocs", "build", "--strict"]
-    run(mkdocs, cwd=project)
+    [build] = [
+        s["run"]
+        for s in workflow(project, "docs.yml")["jobs"]["build"]["steps"]
+        if "strict" in s.get("name", "")
+    ]
+    command: list[str | Path] = [python.parent / build.split()[0], *build.split()[1:]]
+    run(command, cwd=project)
     # What the build writes is ignored: it would otherwise stop `copier update` (issue 21, case 7).
     assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
-    api = (project / "site/api/index.html").read_text()
+    page, broken = SITES[engine]
+    api = (project / page).read_text()
     assert "greet" in api and "Return a friendly greeting" in api  # from the docstring
+    assert "python -m pip install --group docs -e ." in (project / "CONTRIBUTING.md").read_text()
     # Strict: a reference to something the package does not have fails the build.
-    (project / "docs/api.md").write_text("# API\n\n::: acme_widgets.no_such_function\n")
-    assert run(mkdocs, cwd=project, check=False).returncode != 0
+    (project / "docs/api.md").write_text("# API\n\n" + broken)
+    assert run(command, cwd=project, check=False).returncode != 0
 
 
 def test_the_site_is_linked_and_published_from_main_only(render) -> None:
@@ -79,6 +98,30 @@ def test_the_site_is_linked_and_published_from_main_only(render) -> None:
     )
     assert not (render() / "mkdocs.yml").exists()
     assert not (render() / ".github/workflows/docs.yml").exists()
+
+
+@pytest.mark.slow
+def test_read_the_docs_builds_the_sphinx_site_as_docs_yml_does(render) -> None:
+    """docs=sphinx: .readthedocs.yaml is valid under Read the Docs' schema, installs the docs
+    group as docs.yml does (pip 25.1+ for --group), and fails on a warning as -W does."""
+    project = render(docs="sphinx")
+    config = project / ".readthedocs.yaml"
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.readthedocs", config])
+    rtd = load_yaml(config)
+    assert rtd["sphinx"] == {"configuration": "docs/conf.py", "fail_on_warning": True}
+    install = rtd["build"]["jobs"]["install"]
+    [docs_install] = [
+        s["run"]
+        for s in workflow(project, "docs.yml")["jobs"]["build"]["steps"]
+        if "Install" in s.get("name", "")
+    ]
+    assert install[-1] == docs_install and '"pip>=25.1"' in install[0]
+    # Its newest Python 3 (a version it does not offer yet, as 3.15 on 2026-12-04, is refused).
+    assert rtd["build"]["tools"]["python"] == "3"
+    for engine in ("mkdocs", "zensical"):
+        assert not (render(docs=engine) / ".readthedocs.yaml").exists()
+        assert (render(docs=engine) / "mkdocs.yml").is_file()
+    assert not (project / "mkdocs.yml").exists()
 
 
 # --- versions from git tags -------------------------------------------------------------
