@@ -71,6 +71,7 @@ def test_after_copy_message_gives_the_pending_publisher_values(cli_render: tuple
     assert "Environment name:   release" in output
     assert "https://github.com/acme/acme-widgets/settings/environments/new" in output
     assert "https://github.com/acme/acme-widgets/releases/new" in output
+    assert "settings/pages" not in output  # no site, no Pages
     # PyPI's form and GitHub must carry the same environment name: users mix "pypi" and "release".
     assert 'The name must be exactly the same here and in PyPI\'s form ("release")' in output
 
@@ -81,10 +82,14 @@ def test_after_copy_message_uses_the_answers(tmp_path: Path) -> None:
         "github_owner": "zorg",
         "github_repo": "zeta",
         "release_environment": "pypi",
+        "docs": "sphinx",
     }
     done = copy_with_answers(tmp_path / "z", answers)
     output = done.stdout + done.stderr
     assert "PyPI Project Name:  Zeta.Tools" in output
+    # Any docs engine's site needs Pages switched on once (docs=sphinx, not only mkdocs).
+    assert "Documentation: switch GitHub Pages on once" in output
+    assert "https://github.com/zorg/zeta/settings/pages" in output
     assert "Repository name:    zeta" in output
     assert "Environment name:   pypi" in output
     assert "https://github.com/zorg/zeta/releases/new" in output
