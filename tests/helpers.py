@@ -338,7 +338,10 @@ class Runner:
             return
         if action == "astral-sh/setup-uv":
             self.env["PATH"] = f"{tool('uv').parent}{os.pathsep}{self.env['PATH']}"
-            self.env["UV_PYTHON"] = sys.executable
+            # A version, as setup-uv sets it (this machine's, not the step's, which may be newer
+            # than any here): a path would make `uv pip install` and `uv run` use that
+            # interpreter's environment, the test suite's own, instead of the project's .venv.
+            self.env["UV_PYTHON"] = f"{sys.version_info.major}.{sys.version_info.minor}"
             self.env["UV_PYTHON_DOWNLOADS"] = "never"
             given = step.get("with") or {}
             if str(given.get("activate-environment", "false")).lower() == "true":

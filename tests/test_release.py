@@ -89,6 +89,10 @@ def rehearsed(request: pytest.FixtureRequest, render, tmp_path_factory: pytest.T
     tests = workflow(project, "test.yml")["jobs"]
     for job_id in ("checks", "test", "coverage"):
         Runner(project, work / job_id, {"UV_CACHE_DIR": str(work / "uv-cache")}).run_job(tests[job_id])
+        if job_id == "checks" and answers["ci_installer"] == "uv":
+            # The checkers went into the project's own environment, beside its locked
+            # dependencies, as on a runner (not into the one running these tests).
+            assert (project / ".venv/bin/zizmor").is_file()
     summary = (work / "coverage" / "step-summary.md").read_text()
     assert "| **TOTAL**" in summary and "100%" in summary, summary
     build_job = workflow(project, "publish.yml")["jobs"]["build"]
