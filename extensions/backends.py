@@ -75,3 +75,11 @@ def backend(name: str) -> Backend:
         return BACKENDS[name]
     except KeyError:
         raise ValueError(f"unknown build backend {name!r}; known: {', '.join(BACKENDS)}") from None
+
+
+# stable_abi=yes (scikit-build-core only): added to its [tool.scikit-build] table.
+STABLE_ABI_CONFIG = (
+    "# One wheel per system for CPython 3.12 and newer (the stable ABI, abi3); older\n"
+    "# CPythons, PyPy and free-threaded builds get ordinary wheels (CMakeLists.txt).\n"
+    'wheel.py-api = "cp312"\n'
+)

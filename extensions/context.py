@@ -214,11 +214,7 @@ def _derived(answers: tuple[Any, ...], date: dt.date) -> dict[str, Any]:
         values["backend"] = backend
         values["backend_config"] = backend.tool_config.format(import_name=a["import_name"])
         if a["build_backend"] == "scikit-build-core" and a["stable_abi"] is True:
-            values["backend_config"] += (
-                "# One wheel per system for CPython 3.12 and newer (the stable ABI, abi3); older\n"
-                "# CPythons, PyPy and free-threaded builds get ordinary wheels (CMakeLists.txt).\n"
-                'wheel.py-api = "cp312"\n'
-            )
+            values["backend_config"] += backends.STABLE_ABI_CONFIG
     if a["docs"] in docs_engines.ENGINES:
         engine = docs_engines.ENGINES[str(a["docs"])]
         values["docs_engine"] = engine

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .pythons import version_key
+
 
 @dataclass(frozen=True)
 class Engine:
-    label: str
     requires: tuple[str, ...]
     build: str  # run from the project's top folder; the site lands in site/
     preview: str  # how to look at it while writing
@@ -27,20 +28,17 @@ class Engine:
 
 ENGINES: dict[str, Engine] = {
     "mkdocs": Engine(
-        label="MkDocs, Material and mkdocstrings",
         requires=("mkdocs>=1.6", "mkdocs-material>=9.6", "mkdocstrings[python]>=0.29"),
         build="mkdocs build --strict",
         preview="mkdocs serve",
     ),
     "zensical": Engine(
-        label="Zensical (Material's successor) and mkdocstrings",
         requires=("zensical>=0.0.73", "mkdocstrings[python]>=1.0"),
         build="zensical build --strict",
         preview="zensical serve",
         python_min="3.11",
     ),
     "sphinx": Engine(
-        label="Sphinx, Furo and MyST-Parser (Markdown pages), with Read the Docs",
         requires=("sphinx>=8.1", "furo>=2024.8.6", "myst-parser>=4.0"),
         build="sphinx-build -W --keep-going -n -b html docs site",
         preview="python -m http.server --directory site",
@@ -51,11 +49,7 @@ ENGINES: dict[str, Engine] = {
 def requirements(engine: Engine, python_min: str) -> list[str]:
     """The `docs` dependency group: an engine that needs a newer Python than the project's
     oldest gets a marker, so that a lock for every supported Python still resolves."""
-    if engine.python_min and python_min and _key(python_min) < _key(engine.python_min):
+    if engine.python_min and python_min and version_key(python_min) < version_key(engine.python_min):
         first, *rest = engine.requires
         return [f'{first}; python_version >= "{engine.python_min}"', *rest]
     return list(engine.requires)
-
-
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())

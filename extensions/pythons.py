@@ -44,7 +44,7 @@ def pypy_error(pypy: object, python_min: str) -> str:
     """Why a PyPy leg cannot test a package that needs ``python_min`` ("" when it can)."""
     if pypy not in (True, "true", "True", "yes") or not python_min:
         return ""
-    if _key(python_min) > _key(PYPY[1]):
+    if version_key(python_min) > version_key(PYPY[1]):
         return (
             f"the newest PyPy ({PYPY[0]}) implements Python {PYPY[1]}, older than python_min {python_min}: "
             "answer no, or lower python_min."
@@ -52,7 +52,7 @@ def pypy_error(pypy: object, python_min: str) -> str:
     return ""
 
 
-def _key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
@@ -78,7 +78,7 @@ def newest(today: dt.date) -> str:
 
 def matrix(python_min: str, today: dt.date) -> list[str]:
     """Every released version from ``python_min`` to the newest, as the CI matrix tests them."""
-    return [v for v in released(today) if _key(v) >= _key(python_min)]
+    return [v for v in released(today) if version_key(v) >= version_key(python_min)]
 
 
 def classifiers(python_min: str, today: dt.date) -> list[str]:
@@ -100,7 +100,7 @@ def python_min_error(value: str, today: dt.date) -> str:
     if value in choices:
         return ""
     example = default_min(today)
-    if _OLDER.fullmatch(value) and _key(value) < _key(choices[0]):
+    if _OLDER.fullmatch(value) and version_key(value) < version_key(choices[0]):
         # A real CPython, long past its end of life: say so rather than "not released".
         return (
             f"{value} is past its end of life, older than any CPython this template tests. "

@@ -17,6 +17,8 @@ from helpers import TEMPLATE_DIR, load_yaml, make_venv, run, tool
 pytestmark = pytest.mark.slow
 
 README = (TEMPLATE_DIR / "README.md").read_text(encoding="utf-8")
+# Each one-liner names the template by this URL: what copier records, and a form Renovate can
+# look up (not copier's gh: shorthand; tests/test_renovate.py).
 SOURCE = "https://github.com/copier-python-lib/copier-python-lib.git"
 
 

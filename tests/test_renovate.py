@@ -124,13 +124,3 @@ def test_renovate_finds_the_template_and_its_newer_release(
     commit_all(project, "The template as gh:owner/name")
     [dep] = template_deps(lookup(renovate, project, tmp_path / "shorthand"))
     assert dep["currentValue"] == OLD and not dep.get("updates")
-
-
-def test_the_readme_records_a_source_renovate_can_look_up() -> None:
-    """Each of the README's copy commands names the template by its https URL."""
-    readme = (TEMPLATE_DIR / "README.md").read_text(encoding="utf-8")
-    commands = [line for line in readme.splitlines() if "copier copy --trust " in line]
-    assert len(commands) == 3
-    for command in commands:
-        source = command.split("copier copy --trust ", 1)[1].split()[0]
-        assert source == "https://github.com/copier-python-lib/copier-python-lib.git", command

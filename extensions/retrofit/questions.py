@@ -458,7 +458,7 @@ def existing_value(root: str | Path, key: str) -> str:
     value = _metadata(str(root)).get(key, "")
     if key == "python_min" and value:
         known = pythons.released(dt.date.today())
-        if value not in known and pythons._key(value) < pythons._key(known[0]):
+        if value not in known and pythons.version_key(value) < pythons.version_key(known[0]):
             value = known[0]  # older than every version this template tests: start the matrix there
     return value
 
