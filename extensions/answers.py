@@ -16,7 +16,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from . import backends, docs_engines, licenses, names, prompts, pythons
-from .destination import publish_workflow_error
+from .destination import destination
 from .folder import copier_operation
 
 # Each text question's rule: "" for a valid value, else the sentence that says what to type.
@@ -90,7 +90,7 @@ def question_error(question: str, value: Any, retrofit: Any = "no", conf: Any = 
     if question == "publish_workflow":
         if conf is None:
             return names.workflow_file_error(value)
-        return publish_workflow_error(value, conf["dst_path"], copier_operation())
+        return destination(conf).publish_workflow_error(value)
     rule = RULES.get(question)
     return rule(value) if rule else ""
 

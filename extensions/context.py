@@ -2,9 +2,9 @@
 
 copier.yml loads the two classes below through extensions/load.py:
 - ``Filters`` gives questions their computed defaults and validators (filters and globals,
-  usable before every answer is known): the rules of answers.py, the destination's facts of
-  destination.py (and, for an existing project only, the retrofit), the serialisers of
-  serialise.py;
+  usable before every answer is known): the rules of answers.py, the one record of the
+  destination's facts of destination.py (which reads an existing project through the retrofit),
+  the serialisers of serialise.py;
 - ``Derived`` adds the values computed from the answers (Python matrix, classifiers, build
   backend, action pins) to the context of every file, once per set of answers.
 """
@@ -145,22 +145,8 @@ class Filters(Extension):
                 "yaml_scalar": serialise.yaml_scalar,
                 "md_text": serialise.md_text,
                 "py_str": serialise.py_str,
-                "remote_owner": destination.remote_owner,
-                "existing": destination.existing_value,
-                "existing_import_name": destination.existing_import_name,
-                "existing_environment": destination.existing_environment,
-                "retrofit_default": destination.retrofit_default,
-                "retrofit_is_unchanged": destination.retrofit_is_unchanged,
-                "retrofit_choice_error": destination.retrofit_choice_error,
-                "retrofit_error": destination.retrofit_error,
-                "retrofit_report": destination.retrofit_report,
-                "workflow_triggers": destination.workflow_triggers,
-                "release_refs": destination.release_refs,
-                "publish_workflow_default": destination.publish_workflow_default,
-                "git_changes": destination.git_changes,
-                "enclosing_repository": folder.enclosing_repository,
-                "holds_file": folder.holds_file,
-                "tests_call": destination.tests_call,
+                # The one door to what the destination holds (extensions/destination.py).
+                "destination": destination.destination,
             }
         )
         environment.globals.update(

@@ -1,21 +1,28 @@
-"""The questions about the destination: a new project, or an existing one (a retrofit).
+"""The one door from copier to the destination: what the folder copier writes into holds,
+read once per run into a ``Destination`` record that questions, files and messages read.
 
-What a new project needs is answered here, from the plain facts of folder.py; only a folder
-that holds a project (or a GitHub workflow, or is recorded as a retrofit) imports the
-retrofit sub-package, each function where it needs it, so rendering a new project loads
-none of it. Each function is registered as a copier filter by context.py.
+``destination(conf)`` (a copier filter: ``_copier_conf | destination``) gives the run's record;
+each field is read from the disk the first time something asks for it, and kept for the rest
+of the run. A new project's fields come from the plain facts of folder.py; an existing
+project's (a retrofit) from the retrofit sub-package, imported by the first field that needs it,
+so rendering a new project loads none of it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from . import names
+from . import names, pythons
 from .folder import (
     PUBLISH_WORKFLOW,
     answers_path,
     copier_operation,
+    enclosing_repository,
     git,
     git_output,
     github_repository,
@@ -23,150 +30,245 @@ from .folder import (
     recorded,
 )
 
-
-def remote_owner(root: str | Path) -> str:
-    """The GitHub owner in the ``origin`` remote of a destination that is a git checkout's top
-    (a repository cloned from GitHub before rendering into it)."""
-    path = Path(str(root))
-    if not (path / ".git").exists():
-        return ""
-    found = github_repository(git_output(path, "remote", "get-url", "origin"))
-    return found[0] if found else ""
+T = TypeVar("T")
+_NO_CALLS: dict[str, Any] = {"calls": [], "reasons": []}
 
 
-def _new_project(conf: Any, operation: str) -> bool:
-    """A copy into a folder with no project and no workflows: nothing of the retrofit applies."""
-    path = Path(str(conf["dst_path"]))
-    return (
-        not recorded(answers_path(conf), operation)
-        and not is_existing_project(path)
-        and not (path / ".github" / "workflows").is_dir()
+@dataclass(frozen=True, eq=False)
+class Destination:
+    """The destination's facts for one copier run (one folder, answers file and operation).
+
+    The facts are those before copier writes anything: they decide what it writes. Only what a
+    message says after the tasks ran (``holds``, ``changes``) is read again when asked."""
+
+    path: Path
+    answers_file: str  # as copier was given it (`-a FILE`), or its default
+    operation: str
+    given_retrofit: str | None = None  # `-d retrofit=...`
+    _checked: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+
+    # --- plain facts: no retrofit -------------------------------------------------------------
+
+    @functools.cached_property
+    def answers(self) -> Path:
+        return answers_path(self._conf())
+
+    @functools.cached_property
+    def existing(self) -> bool:
+        """The folder holds a project (pyproject.toml, setup.py or setup.cfg)."""
+        return is_existing_project(self.path)
+
+    @functools.cached_property
+    def recorded(self) -> bool:
+        """``retrofit`` is the project's recorded answer (an update), not derived."""
+        return recorded(self.answers, self.operation)
+
+    @functools.cached_property
+    def new(self) -> bool:
+        """A copy into a folder with no project and no workflows: nothing of the retrofit applies."""
+        return not self.recorded and not self.existing and not (self.path / ".github" / "workflows").is_dir()
+
+    @functools.cached_property
+    def remote_owner(self) -> str:
+        """The GitHub owner in the ``origin`` remote of a destination that is a git checkout's top
+        (a repository cloned from GitHub before rendering into it)."""
+        if not (self.path / ".git").exists():
+            return ""
+        found = github_repository(git_output(self.path, "remote", "get-url", "origin"))
+        return found[0] if found else ""
+
+    @functools.cached_property
+    def repository_top(self) -> str:
+        """The top of the git repository the folder is a subfolder of ("" at a top or outside git)."""
+        return enclosing_repository(self.path)
+
+    def holds(self, name: str) -> bool:
+        """Whether the project holds the file now (what a task wrote: messages come after tasks)."""
+        return (self.path / name).is_file()
+
+    def changes(self) -> list[str]:
+        """Files the retrofit added or changed, as `git status` lists them now."""
+        done = git(self.path, "status", "--porcelain", "--untracked-files=all")
+        return [
+            line[3:] + (" (new)" if line.startswith("??") else " (changed)")
+            for line in done.stdout.splitlines()
+        ]
+
+    # --- how the folder comes to the template: answered here for a new project ----------------
+
+    @functools.cached_property
+    def mode(self) -> str:
+        """The only answer ``retrofit`` may have, without the checks that can refuse it."""
+        if self.new:
+            return "no"
+        from .retrofit import questions
+
+        return questions.derived_mode(self._conf(), self.operation)
+
+    @functools.cached_property
+    def default_mode(self) -> str:
+        """``retrofit``'s default: "no" (a new project), "add" or "upgrade"; a folder that cannot
+        be retrofitted stops copier here, with what to do."""
+        if self.new:
+            return "no"
+        from .retrofit import questions
+
+        return questions.retrofit_default(self._conf(), self.operation)
+
+    def mode_error(self, mode: str) -> str:
+        """Why ``mode`` cannot be applied to the folder now; "" when it can."""
+        if mode == "no" and self.new:
+            return ""
+        from .retrofit import questions
+
+        return self._once(
+            ("mode_error", mode), lambda: questions.retrofit_error(self._conf(), mode, self.operation)
+        )
+
+    def choice_error(self, choice: str) -> str:
+        """A choice of ``retrofit`` other than the derived one is shown disabled, with why (so
+        that copier < 9.18, which shows the question, accepts only the derived answer)."""
+        return "" if choice == self.mode else "not what this folder holds"
+
+    @functools.cached_property
+    def unchanged(self) -> bool:
+        """True, or copier stops with a plain message: no ``-d retrofit=...`` may change what the
+        folder is (see retrofit/questions.py)."""
+        if self.given_retrofit in (None, "no") and self.new:
+            return True
+        from .retrofit import questions
+
+        return bool(questions.retrofit_is_unchanged(self._conf()))
+
+    # --- what an existing project already declares ("" for a new project) ---------------------
+
+    @functools.cached_property
+    def declared(self) -> dict[str, str]:
+        """The project's own metadata (name, description, owner, licence, python_min...); a
+        ``python_min`` older than every version the template tests starts the matrix at the
+        oldest it does."""
+        if not self.existing:
+            return {}
+        from .retrofit import questions
+
+        found = dict(questions.metadata(self.path))
+        if value := found.get("python_min", ""):
+            known = pythons.released(dt.date.today())
+            if value not in known and pythons.version_key(value) < pythons.version_key(known[0]):
+                found["python_min"] = known[0]
+        return found
+
+    def value(self, key: str) -> str:
+        """What the project declares for ``key`` ("" when it does not, or for a new project)."""
+        return self.declared.get(key, "")
+
+    def import_name(self, project_name: str) -> str:
+        if not self.existing:
+            return names.new_import_name(str(project_name))
+        from .retrofit import questions
+
+        return self._once(
+            ("import_name", str(project_name)),
+            lambda: questions.existing_import_name(self.path, project_name),
+        )
+
+    @functools.cached_property
+    def environment(self) -> str:
+        """The deployment environment of the existing publish job ("" for a new project)."""
+        if not self.existing:
+            return ""
+        from .retrofit import questions
+
+        return questions.existing_environment(self.path)
+
+    @functools.cached_property
+    def publish_workflow(self) -> str:
+        """The workflow PyPI is to trust: the project's own that publishes, else publish.yml."""
+        if not self.existing:
+            return PUBLISH_WORKFLOW
+        from .retrofit import questions
+
+        return questions.publish_workflow_default(self.path)
+
+    def publish_workflow_error(self, name: str) -> str:
+        """The workflow PyPI will trust must be the one that publishes (see retrofit/questions.py)."""
+        if reason := names.workflow_file_error(name):
+            return reason
+        if self.operation != "copy" or not self.existing:
+            return ""
+        from .retrofit import questions
+
+        return self._once(
+            ("publish_workflow_error", name), lambda: questions.publish_workflow_error(name, self.path)
+        )
+
+    # --- what the retrofit reads of the project's workflows, for its files and messages -------
+
+    @functools.cached_property
+    def tests_call(self) -> dict[str, Any]:
+        """retrofit=add: the tests workflows the added publish.yml calls (none for a new project)."""
+        if not self.existing:
+            return _NO_CALLS
+        from .retrofit import questions
+
+        return questions.tests_call(self.path)
+
+    def release_refs(self, name: str) -> dict[str, str]:
+        """An upgraded project's own release: which refs its environment allows, how to release."""
+        from .retrofit import questions
+
+        return self._once(("release_refs", name), lambda: questions.release_refs(self.path, name))
+
+    def workflow_triggers(self, name: str) -> str:
+        """What starts the project's workflow ``name``, in words."""
+        from .retrofit import questions
+
+        return self._once(("workflow_triggers", name), lambda: questions.workflow_triggers(self.path, name))
+
+    def report(self, project_name: str, environment: str) -> dict[str, Any]:
+        """What the retrofit did (as of the last commit), for the messages and RELEASING.md."""
+        from .retrofit import questions
+
+        return self._once(
+            ("report", str(project_name), str(environment)),
+            lambda: questions.retrofit_report(self.path, project_name, environment),
+        )
+
+    # --- the way in to the retrofit -----------------------------------------------------------
+
+    def _conf(self) -> dict[str, Any]:
+        """What the retrofit's questions read of copier's ``_copier_conf``."""
+        data = {} if self.given_retrofit is None else {"retrofit": self.given_retrofit}
+        return {"dst_path": self.path, "answers_file": self.answers_file, "data": data}
+
+    def _once(self, key: tuple[str, ...], ask: Callable[[], T]) -> T:
+        """What ``ask`` answers, asked once per run for each ``key``."""
+        if key not in self._checked:
+            self._checked[key] = ask()
+        return cast(T, self._checked[key])
+
+
+# Each run's record, by the identity of copier's answers given for the run (``data``, a dict
+# of its own per run and per render inside an update), kept with the record so that the
+# identity is not reused while the record lives.
+_RUNS: dict[tuple[int, str, str, str], tuple[Any, Destination]] = {}
+_KEPT = 16
+
+
+def destination(conf: Any) -> Destination:
+    """The record of the destination of the run ``conf`` (copier's ``_copier_conf``) belongs to."""
+    data = conf["data"]
+    answers_file = str(conf["answers_file"] or ".copier-answers.yml")
+    operation = copier_operation()
+    key = (id(data), str(conf["dst_path"]), answers_file, operation)
+    kept = _RUNS.get(key)
+    if kept is not None and kept[0] is data:
+        return kept[1]
+    given = (data or {}).get("retrofit")
+    record = Destination(
+        Path(str(conf["dst_path"])), answers_file, operation, None if given is None else str(given)
     )
-
-
-# --- the retrofit's questions: answered here for a new project, else by the retrofit ----------
-
-
-def derived_mode(conf: Any, operation: str = "copy") -> str:
-    """The only answer ``retrofit`` may have (see retrofit/questions.py)."""
-    if _new_project(conf, operation):
-        return "no"
-    from .retrofit import questions
-
-    return questions.derived_mode(conf, operation)
-
-
-def retrofit_choice_error(conf: Any, choice: str, operation: str = "copy") -> str:
-    """A choice of ``retrofit`` other than the derived one is shown disabled, with why (so that
-    copier < 9.18, which shows the question, accepts only the derived answer)."""
-    return "" if choice == derived_mode(conf, operation) else "not what this folder holds"
-
-
-def retrofit_default(conf: Any, operation: str = "copy") -> str:
-    """How the destination comes to the template: "no" (a new project), "add" or "upgrade"."""
-    if _new_project(conf, operation):
-        return "no"
-    from .retrofit import questions
-
-    return questions.retrofit_default(conf, operation)
-
-
-def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:
-    """Why ``mode`` cannot be applied to the destination now; "" when it can."""
-    if mode == "no" and _new_project(conf, operation):
-        return ""
-    from .retrofit import questions
-
-    return questions.retrofit_error(conf, mode, operation)
-
-
-def retrofit_is_unchanged(conf: Any) -> bool:
-    """True, or copier stops with a plain message (see retrofit/questions.py): the question's
-    ``when``, which copier renders before it looks at a ``-d`` answer."""
-    if (conf["data"] or {}).get("retrofit") in (None, "no") and _new_project(conf, copier_operation()):
-        return True
-    from .retrofit import questions
-
-    return questions.retrofit_is_unchanged(conf)
-
-
-def release_refs(root: str | Path, name: str) -> dict[str, str]:
-    """An upgraded project's own release: which refs its environment allows, how to release."""
-    from .retrofit import questions
-
-    return questions.release_refs(root, name)
-
-
-def publish_workflow_default(root: str | Path) -> str:
-    if not is_existing_project(root):
-        return PUBLISH_WORKFLOW
-    from .retrofit import questions
-
-    return questions.publish_workflow_default(root)
-
-
-def publish_workflow_error(name: str, root: str | Path, operation: str = "copy") -> str:
-    """The workflow PyPI will trust must be the one that publishes (see retrofit/questions.py)."""
-    if reason := names.workflow_file_error(name):
-        return reason
-    if operation != "copy" or not is_existing_project(root):
-        return ""
-    from .retrofit import questions
-
-    return questions.publish_workflow_error(name, root)
-
-
-def existing_environment(root: str | Path) -> str:
-    """The deployment environment of an existing publish job ("" for a new project)."""
-    if not is_existing_project(root):
-        return ""
-    from .retrofit import questions
-
-    return questions.existing_environment(root)
-
-
-def existing_value(root: str | Path, key: str) -> str:
-    """What the project in ``root`` already declares for ``key`` ("" for a new project)."""
-    if not is_existing_project(root):
-        return ""
-    from .retrofit import questions
-
-    return questions.existing_value(root, key)
-
-
-def existing_import_name(root: str | Path, project_name: str) -> str:
-    if not is_existing_project(root):
-        return names.new_import_name(str(project_name))
-    from .retrofit import questions
-
-    return questions.existing_import_name(root, project_name)
-
-
-def tests_call(root: str | Path) -> dict[str, Any]:
-    """retrofit=add: the tests workflows the added publish.yml calls (none for a new project)."""
-    if not is_existing_project(root):
-        return {"calls": [], "reasons": []}
-    from .retrofit import questions
-
-    return questions.tests_call(root)
-
-
-# Used by the messages and RELEASING.md of a retrofit only.
-def retrofit_report(root: str | Path, project_name: str, environment: str) -> dict[str, Any]:
-    from .retrofit import questions
-
-    return questions.retrofit_report(root, project_name, environment)
-
-
-def workflow_triggers(root: str | Path, name: str) -> str:
-    from .retrofit import questions
-
-    return questions.workflow_triggers(root, name)
-
-
-def git_changes(root: str | Path) -> list[str]:
-    """Files the retrofit added or changed, as `git status` lists them."""
-    done = git(Path(str(root)), "status", "--porcelain", "--untracked-files=all")
-    return [
-        line[3:] + (" (new)" if line.startswith("??") else " (changed)") for line in done.stdout.splitlines()
-    ]
+    if len(_RUNS) >= _KEPT:
+        del _RUNS[next(iter(_RUNS))]
+    _RUNS[key] = (data, record)
+    return record

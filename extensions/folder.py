@@ -1,8 +1,8 @@
 """What the folder copier writes into holds, as plain facts: a project file, an answers file
 and its recorded ``retrofit``, git's view of it, its GitHub remote, and what copier is doing.
 
-The ground floor of the destination's questions: destination.py (which answers a new
-project) and the retrofit read these; nothing here imports either.
+The ground floor of the destination's facts: destination.py (the run's one record of them)
+and the retrofit read these; nothing here imports either.
 """
 
 from __future__ import annotations

@@ -111,18 +111,41 @@ def test_a_project_in_a_subfolder_of_a_repository_sees_only_its_own_folder(tmp_p
     assert folder.enclosing_repository(tmp_path) == ""
     conf: dict[str, Any] = {"dst_path": package, "answers_file": None, "data": {}}
     (tmp_path / "elsewhere.txt").unlink()
-    reason = destination.retrofit_error(conf, "add")
+    reason = destination.destination(conf).mode_error("add")
     assert f"is a subfolder of the git repository {tmp_path.resolve()}" in reason
 
 
 def test_a_new_project_is_answered_without_the_retrofit(tmp_path: Path) -> None:
     conf: dict[str, Any] = {"dst_path": tmp_path / "new", "answers_file": None, "data": {}}
-    assert destination.retrofit_default(conf) == "no"
-    assert destination.retrofit_error(conf, "no") == ""
-    assert destination.retrofit_choice_error(conf, "add") == "not what this folder holds"
-    assert destination.publish_workflow_default(tmp_path / "new") == "publish.yml"
-    assert destination.existing_import_name(tmp_path / "new", "click") == "click_lib"
-    assert destination.tests_call(tmp_path / "new") == {"calls": [], "reasons": []}
+    here = destination.destination(conf)
+    assert here.new and not here.existing
+    assert here.default_mode == here.mode == "no"
+    assert here.mode_error("no") == ""
+    assert here.choice_error("add") == "not what this folder holds"
+    assert here.unchanged
+    assert here.publish_workflow == "publish.yml"
+    assert here.import_name("click") == "click_lib"
+    assert here.tests_call == {"calls": [], "reasons": []}
+    assert here.value("project_name") == "" and here.environment == "" and here.remote_owner == ""
+
+
+def test_the_destination_is_read_once_per_run(tmp_path: Path) -> None:
+    """One record per run (copier's ``data`` of the run, its folder, answers file and operation):
+    every question, file and message of the run reads the same facts, read from the disk once;
+    another run, even into the same folder, reads them again."""
+    shutil.copytree(FIXTURES / "twine-release-setuppy", tmp_path / "project")
+    conf: dict[str, Any] = {"dst_path": tmp_path / "project", "answers_file": None, "data": {}}
+    here = destination.destination(conf)
+    assert destination.destination(dict(conf)) is here  # a new LazyDict per render, the same run
+    assert here.existing and not here.new
+    assert here.value("project_name") == "acme-legacy"
+    (tmp_path / "project" / "setup.py").unlink()
+    (tmp_path / "project" / "setup.cfg").unlink()
+    assert here.existing and here.value("project_name") == "acme-legacy"  # kept for the run
+    again = destination.destination({**conf, "data": {}})  # the next run
+    assert again is not here and not again.existing and again.value("project_name") == ""
+    other = destination.destination({**conf, "answers_file": ".copier-answers.pylib.yml"})
+    assert other is not here and other.answers == tmp_path / "project" / ".copier-answers.pylib.yml"
 
 
 # --- the retrofit's reader, new jobs, calls and writer ----------------------------------------

@@ -76,6 +76,10 @@ def test_a_retrofit_plans_once_in_copiers_process(template: Path, tmp_path: Path
     planners = [sys.modules[name] for name in _loaded(before) if name.endswith(".retrofit.upgrade")]
     assert len(planners) == 1
     assert planners[0].plans_made == 1
+    # One door: the questions, the files and the message read one record of the destination.
+    [door] = [sys.modules[name] for name in _loaded(before) if name.endswith(".destination")]
+    records = [record for _, record in door._RUNS.values() if record.path == project]
+    assert len(records) == 1 and records[0].existing and records[0].default_mode == "upgrade"
 
 
 def test_the_retrofit_task_plans_once(tmp_path: Path) -> None:

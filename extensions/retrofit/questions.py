@@ -3,23 +3,20 @@
 publishing workflow's name and environment, what the project already declares, and what the
 retrofit did, for the messages.
 
-Reached through extensions/destination.py, which answers a new project's questions itself and
-imports this module only for a folder that holds a project or workflows. Refusals that must
-stop copier before it writes anything raise copier's ``UserMessageError`` (a plain message, no
-traceback). Nothing here writes a file.
+Reached through extensions/destination.py (the run's one record of the destination), which
+answers a new project's questions itself and imports this module only for a folder that holds
+a project or workflows. Refusals that must stop copier before it writes anything raise
+copier's ``UserMessageError`` (a plain message, no traceback). Nothing here writes a file.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 from pathlib import Path
 from typing import Any
 
 import yaml
 from copier.errors import UserMessageError
 
-from .. import pythons
 from ..folder import (
     PROJECT_FILES,
     PUBLISH_WORKFLOW,
@@ -445,22 +442,13 @@ def tests_call(root: str | Path) -> dict[str, Any]:
     return {"calls": calls, "reasons": called.reasons}
 
 
-@functools.cache
-def _metadata(root: str) -> dict[str, str]:
+def metadata(root: Path) -> dict[str, str]:
+    """What the project in ``root`` already declares (name, description, licence...): a project
+    file that cannot be read stops copier with what to do."""
     try:
-        return project.metadata(Path(root))
+        return project.metadata(root)
     except project.ProjectFileError as error:
         raise UserMessageError(str(error)) from None
-
-
-def existing_value(root: str | Path, key: str) -> str:
-    """What the project in ``root`` already declares for ``key``."""
-    value = _metadata(str(root)).get(key, "")
-    if key == "python_min" and value:
-        known = pythons.released(dt.date.today())
-        if value not in known and pythons.version_key(value) < pythons.version_key(known[0]):
-            value = known[0]  # older than every version this template tests: start the matrix there
-    return value
 
 
 def existing_import_name(root: str | Path, project_name: str) -> str:
