@@ -14,18 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import subprocess
-from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from copier_template_extensions import ContextHook
-from jinja2 import Environment, Template, nodes
+from jinja2 import Environment
 from jinja2.ext import Extension
 
 from . import (
     answers,
     backends,
+    compiled,
     destination,
     docs_engines,
     folder,
@@ -93,44 +93,12 @@ def workflow_actions(answers: dict[str, Any]) -> list[str]:
     return sorted(actions)
 
 
-def compile_once(environment: Environment) -> None:
-    """Keep each string's compiled template for the environment's life.
-
-    Copier compiles every templated string again at each use (a question's default, ``when``
-    and validator are rendered many times while it asks, each path part once per file): a
-    render of this template compiled 327 strings, 144 of them distinct, and compiling was
-    nearly half its time. A compiled template renders any context, so the same string needs
-    compiling once. Strings with copier's ``{% yield %}`` (its compile step resets state) and
-    calls with their own globals or template class go to Jinja as before.
-    """
-    from_string = environment.from_string
-    compiled: dict[str, Template] = {}
-
-    def once(
-        source: str | nodes.Template,
-        globals: MutableMapping[str, Any] | None = None,
-        template_class: type[Template] | None = None,
-    ) -> Template:
-        if (
-            not isinstance(source, str)
-            or globals is not None
-            or template_class is not None
-            or "yield" in source
-        ):
-            return from_string(source, globals, template_class)
-        if source not in compiled:
-            compiled[source] = from_string(source)
-        return compiled[source]
-
-    environment.from_string = once  # type: ignore[method-assign]
-
-
 class Filters(Extension):
     """Filters and globals for questions: defaults and validators."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        compile_once(environment)
+        compiled.compile_once(environment)
         environment.filters.update(
             {
                 "import_name": names.import_name,

@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from extensions import context, destination, folder
+from extensions import compiled, destination, folder
 from extensions.load import package
 from extensions.retrofit import called_tests, new_jobs, project
 from extensions.retrofit.plan import Plan
@@ -216,7 +216,7 @@ def test_the_writer_writes_only_what_changed_with_the_files_line_ends(tmp_path: 
 
 def test_each_string_is_compiled_once_per_environment() -> None:
     env = jinja2.Environment()
-    context.compile_once(env)
+    compiled.compile_once(env)
     assert env.from_string("{{ x }}") is env.from_string("{{ x }}")
     assert env.from_string("{{ x }}").render(x=1) == "1" and env.from_string("{{ x }}").render(x=2) == "2"
     assert env.from_string("yield {{ x }}") is not env.from_string(
@@ -224,6 +224,48 @@ def test_each_string_is_compiled_once_per_environment() -> None:
     )  # copier's yield: as before
     with pytest.raises(TypeError):
         env.from_string(True)  # type: ignore[arg-type]  # copier relies on this for non-strings
+
+
+def _counted(env: jinja2.Environment) -> list[str]:
+    """The texts ``env`` compiles from now on."""
+    compiles: list[str] = []
+    compile_text = env.compile
+
+    def counting(source: Any, *args: Any, **kwargs: Any) -> Any:
+        compiles.append(str(source))
+        return compile_text(source, *args, **kwargs)
+
+    env.compile = counting  # type: ignore[method-assign]
+    return compiles
+
+
+def test_a_text_is_compiled_once_per_process_whichever_environment_asks(tmp_path: Path) -> None:
+    """An update renders the template three times, each with an environment (and a clone) of
+    its own: the second environment compiles none of the texts the first did, strings or files;
+    a changed file, or an environment that compiles differently, compiles anew."""
+    for clone in ("old", "new"):
+        (tmp_path / clone).mkdir()
+        (tmp_path / clone / "README.md.jinja").write_text("# {{ name }} " + str(tmp_path) + "\n")
+    (tmp_path / "new" / "LICENSE.jinja").write_text("{{ name }} " + str(tmp_path) + " licence\n")
+    first, second = (
+        jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path / clone)) for clone in ("old", "new")
+    )
+    for env in (first, second):
+        compiled.compile_once(env)
+    text = "{{ name | upper }} " + str(tmp_path)
+    assert first.from_string(text).render(name="a") == "A " + str(tmp_path)
+    assert first.get_template("README.md.jinja").render(name="a") == f"# a {tmp_path}"
+    compiles = _counted(second)
+    assert second.from_string(text).render(name="b") == "B " + str(tmp_path)
+    assert second.get_template("README.md.jinja").render(name="b") == f"# b {tmp_path}"
+    assert compiles == []
+    assert second.get_template("LICENSE.jinja").render(name="b") == f"b {tmp_path} licence"
+    assert len(compiles) == 1  # a text the store has not seen
+    other = jinja2.Environment(variable_start_string="[[", variable_end_string="]]")
+    compiled.compile_once(other)
+    compiles = _counted(other)
+    assert other.from_string(text).render(name="c") == "{{ name | upper }} " + str(tmp_path)
+    assert len(compiles) == 1  # compiled its own way
 
 
 def test_a_refused_migration_never_says_nothing_changed(capsys: pytest.CaptureFixture[str]) -> None:

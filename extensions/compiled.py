@@ -1,0 +1,117 @@
+"""Each template text compiled once per copier process, whichever Jinja environment asks.
+
+Copier compiles every templated string again at each use (a question's default, ``when`` and
+validator are rendered many times while it asks, each path part once per file): a render of
+this template compiled 327 strings, 144 of them distinct, and compiling was nearly half its
+time. An update renders the template three times (the old release, then the new one in
+place and in an empty folder), each with a Jinja environment of its own (and a clone of the
+template, so a copy of this package of its own), and nearly every string and file is the
+same text in all three. Compiled code depends only on the text and on how the environment
+compiles (its delimiters, whitespace options, extensions and filter names), so one store per
+process, keyed by both, serves every environment: an in-memory one, nothing is written to
+disk.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import MutableMapping
+from typing import Any
+
+from jinja2 import Environment, Template, nodes
+from jinja2.bccache import Bucket, BytecodeCache
+
+# Shared by every copy of this package in the process (one per template folder): kept as a
+# module of its own in sys.modules, the one name that is the same for all of them.
+_STORE = "copier_python_lib_compiled"
+
+
+def _codes() -> dict[tuple[Any, ...], types.CodeType]:
+    store = sys.modules.get(_STORE)
+    if store is None:
+        store = types.ModuleType(_STORE, "Compiled Jinja code of copier-python-lib, by text.")
+        store.codes = {}  # type: ignore[attr-defined]
+        sys.modules[_STORE] = store
+    codes: dict[tuple[Any, ...], types.CodeType] = store.codes
+    return codes
+
+
+def how_it_compiles(environment: Environment) -> tuple[Any, ...]:
+    """What, besides the text, decides the code Jinja compiles in ``environment``."""
+    return (
+        type(environment).__name__,
+        environment.block_start_string,
+        environment.block_end_string,
+        environment.variable_start_string,
+        environment.variable_end_string,
+        environment.comment_start_string,
+        environment.comment_end_string,
+        environment.line_statement_prefix,
+        environment.line_comment_prefix,
+        environment.trim_blocks,
+        environment.lstrip_blocks,
+        environment.newline_sequence,
+        environment.keep_trailing_newline,
+        environment.optimized,
+        environment.is_async,
+        environment.finalize is None,
+        environment.autoescape if isinstance(environment.autoescape, bool) else repr(environment.autoescape),
+        tuple(sorted(type(extension).__name__ for extension in environment.extensions.values())),
+        tuple(sorted(environment.filters)),
+        tuple(sorted(environment.tests)),
+    )
+
+
+class _SharedFiles(BytecodeCache):
+    """The template files' code, from the process's store: a file is the same when its name
+    and its text (Jinja's checksum of it) are."""
+
+    def __init__(self, environment: Environment) -> None:
+        self._environment = environment
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return name  # the clone's folder differs from one environment to the next
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        key = ("file", how_it_compiles(self._environment), bucket.key, bucket.checksum)
+        bucket.code = _codes().get(key)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if bucket.code is not None:
+            _codes()[("file", how_it_compiles(self._environment), bucket.key, bucket.checksum)] = bucket.code
+
+
+def compile_once(environment: Environment) -> None:
+    """Compile each string and file of ``environment`` once per process (see above), and keep
+    each string's template for the environment's life. Strings with copier's ``{% yield %}``
+    (its compile step resets state) and calls with their own globals or template class go to
+    Jinja as before."""
+    from_string = environment.from_string
+    templates: dict[str, Template] = {}
+    if environment.bytecode_cache is None:
+        environment.bytecode_cache = _SharedFiles(environment)
+
+    def once(
+        source: str | nodes.Template,
+        globals: MutableMapping[str, Any] | None = None,
+        template_class: type[Template] | None = None,
+    ) -> Template:
+        if (
+            not isinstance(source, str)
+            or globals is not None
+            or template_class is not None
+            or "yield" in source
+        ):
+            return from_string(source, globals, template_class)
+        if source not in templates:
+            key = ("string", how_it_compiles(environment), source)
+            codes = _codes()
+            if key not in codes:
+                codes[key] = environment.compile(source)
+            templates[source] = environment.template_class.from_code(
+                environment, codes[key], environment.make_globals(None), None
+            )
+        return templates[source]
+
+    environment.from_string = once  # type: ignore[method-assign]
