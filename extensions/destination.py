@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from copier.errors import UserMessageError
+
 from . import names, pythons
 from .folder import (
     PUBLISH_WORKFLOW,
+    answered_retrofit,
     answers_path,
     copier_operation,
     enclosing_repository,
@@ -28,6 +31,7 @@ from .folder import (
     github_repository,
     is_existing_project,
     recorded,
+    untracked_error,
 )
 
 T = TypeVar("T")
@@ -94,36 +98,44 @@ class Destination:
             for line in done.stdout.splitlines()
         ]
 
-    # --- how the folder comes to the template: answered here for a new project ----------------
+    # --- how the folder comes to the template: answered here for a new project and on update --
 
     @functools.cached_property
     def mode(self) -> str:
-        """The only answer ``retrofit`` may have, without the checks that can refuse it."""
+        """The only answer ``retrofit`` may have, without the checks that can refuse it: on update
+        the recorded one, on copy what the folder holds."""
         if self.new:
             return "no"
+        if self.recorded:
+            if not self.answers.is_file():
+                # Copier's own render of the old or new version, in an empty folder: the
+                # project's recorded answers come as data.
+                return self.given_retrofit or "no"
+            return answered_retrofit(self.answers)
         from .retrofit import questions
 
-        return questions.derived_mode(self._conf(), self.operation)
+        return questions.derived_mode(self.path)
 
     @functools.cached_property
     def default_mode(self) -> str:
-        """``retrofit``'s default: "no" (a new project), "add" or "upgrade"; a folder that cannot
-        be retrofitted stops copier here, with what to do."""
+        """``retrofit``'s default: "no" (a new project), "add" or "upgrade"; on update what the
+        project recorded. A folder that cannot be retrofitted stops copier here, with what to do."""
         if self.new:
             return "no"
+        if self.recorded:
+            return answered_retrofit(self.answers)
         from .retrofit import questions
 
-        return questions.retrofit_default(self._conf(), self.operation)
+        return questions.retrofit_default(self._conf())
 
     def mode_error(self, mode: str) -> str:
-        """Why ``mode`` cannot be applied to the folder now; "" when it can."""
-        if mode == "no" and self.new:
+        """Why ``mode`` cannot be applied to the folder now; "" when it can. On update ``mode``
+        is the recorded answer (``unchanged`` refuses a change)."""
+        if (mode == "no" and self.new) or self.recorded:
             return ""
         from .retrofit import questions
 
-        return self._once(
-            ("mode_error", mode), lambda: questions.retrofit_error(self._conf(), mode, self.operation)
-        )
+        return self._once(("mode_error", mode), lambda: questions.retrofit_error(self._conf(), mode))
 
     def choice_error(self, choice: str) -> str:
         """A choice of ``retrofit`` other than the derived one is shown disabled, with why (so
@@ -132,13 +144,37 @@ class Destination:
 
     @functools.cached_property
     def unchanged(self) -> bool:
-        """True, or copier stops with a plain message: no ``-d retrofit=...`` may change what the
-        folder is (see retrofit/questions.py)."""
-        if self.given_retrofit in (None, "no") and self.new:
-            return True
-        from .retrofit import questions
+        """True, or copier stops with a plain message: ``retrofit`` records how the project was
+        made (its answers file says it) and no ``-d retrofit=...`` may change it, since that
+        would drop every file the template made from the update's merge.
 
-        return bool(questions.retrofit_is_unchanged(self._conf()))
+        Used as the question's ``when``: copier renders ``when`` before it looks at a ``-d``
+        answer, and an error raised there prints as a message, where a validator's prints a
+        traceback."""
+        given = self.given_retrofit
+        if not self.recorded:
+            # A copy: a given answer must be the one the folder derives (copier would refuse any
+            # other choice with a traceback, since the others are disabled).
+            if given is not None and (reason := self.mode_error(given)):
+                raise UserMessageError(reason)
+            return True
+        if not self.answers.is_file():
+            return True  # copier's own render of the old or new version, in an empty folder
+        if reason := untracked_error(self.path):
+            raise UserMessageError(reason)
+        made = answered_retrofit(self.answers)
+        if given is not None and given != made:
+            raise UserMessageError(
+                f"retrofit is how this project was made ({made!r}, in {self.answers.name}) and cannot "
+                f"change on update; run the update without -d retrofit={given}."
+            )
+        return True
+
+    @functools.cached_property
+    def made_new(self) -> bool:
+        """A new project, or one the template made as one (recorded ``retrofit: no``): nothing of
+        the retrofit applies, and its answers are the template's own."""
+        return self.new or (self.recorded and self.mode == "no")
 
     # --- what an existing project already declares ("" for a new project) ---------------------
 
@@ -147,7 +183,7 @@ class Destination:
         """The project's own metadata (name, description, owner, licence, python_min...); a
         ``python_min`` older than every version the template tests starts the matrix at the
         oldest it does."""
-        if not self.existing:
+        if not self.existing or self.made_new:
             return {}
         from .retrofit import questions
 
@@ -163,7 +199,7 @@ class Destination:
         return self.declared.get(key, "")
 
     def import_name(self, project_name: str) -> str:
-        if not self.existing:
+        if not self.existing or self.made_new:
             return names.new_import_name(str(project_name))
         from .retrofit import questions
 
@@ -175,7 +211,7 @@ class Destination:
     @functools.cached_property
     def environment(self) -> str:
         """The deployment environment of the existing publish job ("" for a new project)."""
-        if not self.existing:
+        if not self.existing or self.made_new:
             return ""
         from .retrofit import questions
 
@@ -184,7 +220,7 @@ class Destination:
     @functools.cached_property
     def publish_workflow(self) -> str:
         """The workflow PyPI is to trust: the project's own that publishes, else publish.yml."""
-        if not self.existing:
+        if not self.existing or self.made_new:
             return PUBLISH_WORKFLOW
         from .retrofit import questions
 
@@ -207,7 +243,7 @@ class Destination:
     @functools.cached_property
     def tests_call(self) -> dict[str, Any]:
         """retrofit=add: the tests workflows the added publish.yml calls (none for a new project)."""
-        if not self.existing:
+        if not self.existing or self.made_new:
             return _NO_CALLS
         from .retrofit import questions
 
@@ -238,8 +274,7 @@ class Destination:
 
     def _conf(self) -> dict[str, Any]:
         """What the retrofit's questions read of copier's ``_copier_conf``."""
-        data = {} if self.given_retrofit is None else {"retrofit": self.given_retrofit}
-        return {"dst_path": self.path, "answers_file": self.answers_file, "data": data}
+        return {"dst_path": self.path, "answers_file": self.answers_file}
 
     def _once(self, key: tuple[str, ...], ask: Callable[[], T]) -> T:
         """What ``ask`` answers, asked once per run for each ``key``."""

@@ -66,6 +66,24 @@ def test_a_new_project_imports_nothing_of_the_retrofit(template: Path, tmp_path:
     assert not [name for name in loaded if ".retrofit" in name]
 
 
+def test_an_update_of_a_new_project_imports_nothing_of_the_retrofit(template: Path, tmp_path: Path) -> None:
+    """On update, ``retrofit`` is the recorded answer: a project made as a new one is updated
+    (its old and new version rendered too) without reading anything through the retrofit."""
+    project = tmp_path / "new"
+    copy_in_process(template, project, "HEAD")
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "Start")
+    (project / "README.md").write_text("Mine.\n", encoding="utf-8")
+    git(project, "commit", "-q", "-am", "The owner's README")
+    before = set(sys.modules)
+    copier.run_update(str(project), defaults=True, unsafe=True, quiet=True, overwrite=True, vcs_ref="HEAD")
+    loaded = _loaded(before)
+    assert any(name.endswith(".context") for name in loaded)  # the update's renders loaded the package
+    assert not [name for name in loaded if ".retrofit" in name]
+    assert (project / "README.md").read_text(encoding="utf-8") == "Mine.\n"
+
+
 def test_a_retrofit_plans_once_in_copiers_process(template: Path, tmp_path: Path) -> None:
     """The retrofit question's default, its validator and the after-copy message share one plan
     (they made up to five before the plan was kept for the run)."""

@@ -22,31 +22,20 @@ from ..folder import (
     PUBLISH_WORKFLOW,
     answered_retrofit,
     answers_path,
-    copier_operation,
     enclosing_repository,
     git,
     is_existing_project,
     other_template,
-    recorded,
-    untracked_error,
 )
 from . import project, recognise
 from .upgrade import PLACEHOLDER_ENVIRONMENT, PLACEHOLDER_PROJECT, check, planned, tests_calls
 from .workflows import RetrofitRefusal, Workflow, get, publishing_workflows, read_workflows, scalar
 
 
-def derived_mode(conf: Any, operation: str = "copy") -> str:
-    """The only answer ``retrofit`` may have, without the checks that can refuse it: the recorded
-    answer on update; on copy what the destination holds (no project, a project, a project
-    with a workflow that publishes)."""
-    path = Path(str(conf["dst_path"]))
-    answers = answers_path(conf)
-    if recorded(answers, operation):
-        if not answers.is_file():
-            # Copier's own render of the old or new version, in an empty folder: the project's
-            # recorded answers come as data.
-            return str((conf["data"] or {}).get("retrofit", "no"))
-        return answered_retrofit(answers)
+def derived_mode(path: Path) -> str:
+    """On copy, the only answer ``retrofit`` may have, without the checks that can refuse it:
+    what the destination holds (no project, a project, a project with a workflow that
+    publishes). On update it is the recorded answer (destination.py)."""
     if not is_existing_project(path):
         return "no"
     try:
@@ -55,18 +44,16 @@ def derived_mode(conf: Any, operation: str = "copy") -> str:
         return "upgrade"  # the question's default says why it cannot be retrofitted
 
 
-def retrofit_default(conf: Any, operation: str = "copy") -> str:
-    """How the project in ``root`` comes to the template: "no" (a new one), "add" or "upgrade".
+def retrofit_default(conf: Any) -> str:
+    """On copy, how the project in the destination comes to the template: "no" (a new one),
+    "add" or "upgrade".
 
-    Derived, never asked. On `copier copy` the destination decides (never a committed
-    answers file, which anyone can edit), and every check runs; a project that cannot be
-    retrofitted now stops copier here, with copier's plain message (no traceback) saying what
-    to do. On `copier update` it is what the project recorded when it was made.
+    Derived, never asked: the destination decides (never a committed answers file, which
+    anyone can edit), and every check runs; a project that cannot be retrofitted now stops
+    copier here, with copier's plain message (no traceback) saying what to do. (On update it
+    is what the project recorded when it was made: destination.py.)
     """
     path = Path(str(conf["dst_path"]))
-    answers = answers_path(conf)
-    if recorded(answers, operation):
-        return answered_retrofit(answers)
     mode = "no"
     try:
         if is_existing_project(path):
@@ -82,7 +69,7 @@ def retrofit_default(conf: Any, operation: str = "copy") -> str:
                         f"{reason} (This folder holds no pyproject.toml, setup.py or setup.cfg, and copier "
                         "will not render a new library over a project that releases.)"
                     )
-        reason = retrofit_error(conf, mode, operation)
+        reason = retrofit_error(conf, mode)
     except RetrofitRefusal as refusal:
         reason = str(refusal)
     if reason:
@@ -122,35 +109,6 @@ def _subfolder_refusal(path: Path) -> str:
         "whose package is at the top of the repository; it will not render a new library over this one. "
         "Retrofit the workflow by hand (documentation: Existing project)."
     )
-
-
-def retrofit_is_unchanged(conf: Any) -> bool:
-    """True, or copier stops with a plain message: ``retrofit`` records how the project was made
-    (its answers file says it) and no ``-d retrofit=...`` may change it, since that would drop
-    every file the template made from the update's merge.
-
-    Used as the question's ``when``: copier renders ``when`` before it looks at a ``-d`` answer,
-    and an error raised there prints as a message, where a validator's prints a traceback."""
-    given = (conf["data"] or {}).get("retrofit")
-    answers = answers_path(conf)
-    operation = copier_operation()
-    if not recorded(answers, operation):
-        # A copy: a given answer must be the one the folder derives (copier would refuse any
-        # other choice with a traceback, since the others are disabled).
-        if given is not None and (reason := retrofit_error(conf, str(given), operation)):
-            raise UserMessageError(reason)
-        return True
-    if not answers.is_file():
-        return True  # copier's own render of the old or new version, in an empty folder
-    if reason := untracked_error(Path(str(conf["dst_path"]))):
-        raise UserMessageError(reason)
-    made = answered_retrofit(answers)
-    if given is not None and str(given) != made:
-        raise UserMessageError(
-            f"retrofit is how this project was made ({made!r}, in {answers.name}) and cannot "
-            f"change on update; run the update without -d retrofit={given}."
-        )
-    return True
 
 
 def main_workflow(root: Path) -> Workflow | None:
@@ -216,14 +174,10 @@ def existing_environment(root: str | Path) -> str:
 
 # One refusal after another, in the order a person must fix them (git first, then what is in
 # the tree): a flat list of checks reads best as it is.
-def retrofit_error(conf: Any, mode: str, operation: str = "copy") -> str:  # noqa: C901
-    """Why ``mode`` cannot be applied to the destination now; "" when it can."""
+def retrofit_error(conf: Any, mode: str) -> str:  # noqa: C901
+    """On copy, why ``mode`` cannot be applied to the destination now; "" when it can."""
     path = Path(str(conf["dst_path"]))
     answers = answers_path(conf)
-    if recorded(answers, operation):
-        # The project's recorded answer (the question's `when` refuses a change); copier's own
-        # renders of the old and the new version happen in empty temporary folders.
-        return ""
     if not is_existing_project(path):
         if mode == "no":
             return ""
