@@ -115,6 +115,8 @@ class Filters(Extension):
                 "py_str": serialise.py_str,
                 # The one door to what the destination holds (extensions/destination.py).
                 "destination": destination.destination,
+                # After an update: did it delete a file (migrations/keep_edited.py)?
+                "deleted_by_update": lambda root: bool(folder.deleted_files(root)),
             }
         )
         environment.globals.update(

@@ -110,6 +110,13 @@ def enclosing_repository(root: str | Path) -> str:
     return top if top and Path(top).resolve() != path.resolve() else ""
 
 
+def deleted_files(root: str | Path) -> list[str]:
+    """Files of the last commit that are missing from the work tree of ``root`` now: after an
+    update (copier refuses a dirty tree), the files the update deleted."""
+    done = git(Path(str(root)), "ls-files", "--deleted", "-z")
+    return sorted({name for name in done.stdout.split("\0") if name})
+
+
 def holds_file(root: str | Path, name: str) -> bool:
     """Whether the project holds the file: what a task wrote (the message is told after them)."""
     return (Path(str(root)) / name).is_file()

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from extensions import folder
+
 from ._migration import Refusal, run
 
 
@@ -30,10 +32,9 @@ def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def deleted_files() -> list[str]:
-    """Files of the last commit that are missing from the work tree now: the tree was clean
-    before the update (copier refuses a dirty one), so the update deleted them."""
-    done = _git("ls-files", "--deleted", "-z")
-    return sorted({name for name in done.stdout.decode("utf-8").split("\0") if name})
+    """Files the update deleted (extensions/folder.py: copier.yml asks the same before it
+    starts this script at all)."""
+    return folder.deleted_files(Path.cwd())
 
 
 def recorded_answers(answers_file: str) -> dict[str, Any]:
