@@ -117,11 +117,6 @@ def deleted_files(root: str | Path) -> list[str]:
     return sorted({name for name in done.stdout.split("\0") if name})
 
 
-def holds_file(root: str | Path, name: str) -> bool:
-    """Whether the project holds the file: what a task wrote (the message is told after them)."""
-    return (Path(str(root)) / name).is_file()
-
-
 def github_repository(url: str) -> tuple[str, str] | None:
     """(owner, repository) of a github.com URL, https or ssh; None for any other URL."""
     match = _GITHUB_URL.search(url)
