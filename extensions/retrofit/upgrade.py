@@ -19,7 +19,8 @@ from pathlib import Path
 from . import called_tests, recognise
 from .credentials import login_line
 from .plan import Plan
-from .planner import Planner, uploading_jobs
+from .planner import Planner
+from .uploads import uploading_jobs
 from .workflows import (
     PUBLISH_ACTION,
     RetrofitRefusal,
