@@ -12,6 +12,9 @@ from typing import Any
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jinja2.sandbox import SandboxedEnvironment
 
 from extensions import compiled, destination, folder
 from extensions.load import package
@@ -266,6 +269,58 @@ def test_a_text_is_compiled_once_per_process_whichever_environment_asks(tmp_path
     compiles = _counted(other)
     assert other.from_string(text).render(name="c") == "{{ name | upper }} " + str(tmp_path)
     assert len(compiles) == 1  # compiled its own way
+
+
+# Texts without Jinja syntax, with every line end Jinja knows and the characters of its syntax
+# alone ("{", "%", "#" without their pair).
+_PLAIN_TEXTS = (
+    st.lists(st.sampled_from(["a", " ", "\n", "\r\n", "\r", "{", "}", "%", "#", "-", "é", "\t"]))
+    .map("".join)
+    .filter(lambda text: not any(marker in text for marker in ("{{", "{%", "{#")))
+)
+_SETTINGS = st.fixed_dictionaries(
+    {
+        "keep_trailing_newline": st.booleans(),  # copier's True, and Jinja's own False
+        "newline_sequence": st.sampled_from(["\n", "\r\n", "\r"]),
+        "trim_blocks": st.booleans(),
+        "lstrip_blocks": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_PLAIN_TEXTS, options=_SETTINGS)
+def test_a_text_without_jinja_renders_as_jinja_renders_it(text: str, options: dict[str, Any]) -> None:
+    """A text with none of the delimiters skips Jinja's compiler: what it renders is what Jinja
+    renders, in copier's sandbox and in a plain environment, with any line-end settings."""
+    for environment in (SandboxedEnvironment, jinja2.Environment):
+        ours, jinjas = environment(**options), environment(**options)
+        compiled.compile_once(ours)
+        assert compiled.plain_text(ours, text) is not None
+        assert ours.from_string(text).render(name="x") == jinjas.from_string(text).render(name="x")
+
+
+def test_only_a_text_without_jinja_skips_the_compiler() -> None:
+    env = SandboxedEnvironment(keep_trailing_newline=True)
+    compiled.compile_once(env)
+    assert env.from_string("The first plain text").render() == "The first plain text"
+    compiles = _counted(env)
+    for text in ("Help text of a question\n", "src", "{ not jinja }", "100% # of it"):
+        assert env.from_string(text).render() == text
+    assert compiles == []  # plain texts share the one template compiled before
+    for text in ("{{ 1 + 1 }}", "{% if true %}2{% endif %}", "2{# note #}"):
+        assert env.from_string(text).render() == "2" and compiled.plain_text(env, text) is None
+    assert len(compiles) == 3
+    other = jinja2.Environment(variable_start_string="[[", variable_end_string="]]")
+    compiled.compile_once(other)
+    assert compiled.plain_text(other, "{{ x }}") == "{{ x }}"  # not this environment's syntax
+    assert (
+        other.from_string("{{ x }}").render(x=1) == "{{ x }}"
+        and other.from_string("[[ x ]]").render(x=1) == "1"
+    )
+    assert compiled.plain_text(jinja2.Environment(line_statement_prefix="#"), "# if") is None
+    assert compiled.plain_text(jinja2.Environment(autoescape=True), "<b>") is None
+    assert compiled.plain_text(jinja2.Environment(finalize=str), "text") is None
 
 
 def test_a_refused_migration_never_says_nothing_changed(capsys: pytest.CaptureFixture[str]) -> None:
