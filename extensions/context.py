@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from copier.errors import UserMessageError
 from copier_template_extensions import ContextHook
 from jinja2 import Environment
 from jinja2.ext import Extension
@@ -61,9 +62,29 @@ def git_config(key: str) -> str:
 @functools.cache
 def org_defaults() -> dict[str, Any]:
     """The organisation defaults of org.yml (at the template's top level)."""
-    data = yaml.safe_load((_HERE.parent / "org.yml").read_text(encoding="utf-8"))
+    return read_org(_HERE.parent / "org.yml")
+
+
+def read_org(path: Path) -> dict[str, Any]:
+    """An organisation's defaults file, or a message that says where it is broken (a fork's
+    maintainer edits it by hand)."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=serialise.SAFE_LOADER)
+    except yaml.MarkedYAMLError as error:
+        mark = error.context_mark or error.problem_mark  # where the broken part starts
+        where = f" line {mark.line + 1}" if mark else ""
+        raise UserMessageError(
+            f"{path.name}{where} is not YAML ({error.problem or error.context}): fix it, then run copier again."
+        ) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise UserMessageError(f"{path.name} is not YAML ({error}): fix it, then run copier again.") from None
+    if data is None:
+        return {}
     if not isinstance(data, dict):
-        raise TypeError("org.yml must be a mapping of question names to default values")
+        raise UserMessageError(
+            f"{path.name} must map question names to default values (like `license: MIT`), not hold "
+            f"a {type(data).__name__}: fix it, then run copier again."
+        )
     return data
 
 

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import yaml
 
+from .serialise import SAFE_LOADER
+
 _PINS = Path(__file__).resolve().parent / "actions.yml"
 
 
 @functools.cache
 def action_pins() -> dict[str, dict[str, str]]:
-    pins: dict[str, dict[str, str]] = yaml.safe_load(_PINS.read_text(encoding="utf-8"))
+    pins: dict[str, dict[str, str]] = yaml.load(_PINS.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     return pins
 
 

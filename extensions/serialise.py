@@ -10,6 +10,10 @@ from typing import Any
 
 import yaml
 
+# PyYAML's C parser where it is built in (the wheels copier installs have it), else its Python
+# one: the same documents, a twentieth of the time (actions.yml and org.yml, at each render).
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 

@@ -323,6 +323,50 @@ def test_only_a_text_without_jinja_skips_the_compiler() -> None:
     assert compiled.plain_text(jinja2.Environment(finalize=str), "text") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "license: MIT\nauthor_name: [unclosed\n",
+            "org.yml line 2 is not YAML (did not find expected ',' or ']')",
+        ),
+        (
+            "license: MIT\n  docs: mkdocs: x\n",
+            "org.yml line 2 is not YAML (mapping values are not allowed",
+        ),
+        (
+            "- MIT\n- mkdocs\n",
+            "org.yml must map question names to default values (like `license: MIT`), not hold a list",
+        ),
+        (b"license: \xff\n", "org.yml is not YAML ('utf-8' codec can't decode byte 0xff"),
+    ],
+)
+def test_a_broken_org_file_says_where(tmp_path: Path, text: str | bytes, said: str) -> None:
+    """A fork's maintainer edits org.yml by hand: a mistake gets a line and what to do, not a
+    traceback."""
+    from copier.errors import UserMessageError
+
+    from extensions.context import read_org
+
+    org = tmp_path / "org.yml"
+    org.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(UserMessageError) as refused:
+        read_org(org)
+    assert str(refused.value).startswith(said) and str(refused.value).endswith(
+        "fix it, then run copier again."
+    )
+
+
+def test_an_org_file_of_comments_only_sets_nothing(tmp_path: Path) -> None:
+    from extensions.context import org_defaults, read_org
+
+    org = tmp_path / "org.yml"
+    org.write_text("# every default commented out\n")
+    assert read_org(org) == {}
+    org.write_text((TEMPLATE_DIR / "org.yml").read_text())
+    assert read_org(org) == org_defaults() and "license" in org_defaults()
+
+
 def test_a_refused_migration_never_says_nothing_changed(capsys: pytest.CaptureFixture[str]) -> None:
     """Copier runs a migration after it has written the update: a refusal says that this step
     changed nothing, and that what copier wrote is there to review (not "nothing was changed")."""
