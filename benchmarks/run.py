@@ -66,6 +66,9 @@ def git_repo(path: Path, tag: str) -> Path:
     sh(["git", "-C", path, "add", "-A"])
     sh(["git", "-C", path, "commit", "-q", "-m", tag])
     sh(["git", "-C", path, "tag", tag])
+    # Packed, as a clone from GitHub is: copier clones the template for each run, and a
+    # repository with a loose file per object costs every template more than users see.
+    sh(["git", "-C", path, "repack", "-a", "-d", "-q"])
     return path
 
 
