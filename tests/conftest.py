@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import re
@@ -75,6 +76,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             source = ""
         if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or _SLOW_CALLS.search(source):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def copie_session(copie_session: Any, template: Path) -> Any:
+    """pytest-copie's, rendering the session's template repository (this working tree, committed
+    once and packed, as a user's clone is) instead of this clone with its whole history, which
+    copier would clone again for each render."""
+    copie_session.copy = functools.partial(copie_session.copy, template_dir=template)
+    return copie_session
 
 
 @pytest.fixture(scope="session")

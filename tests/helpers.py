@@ -236,12 +236,20 @@ def commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "--no-verify", "-m", message)
 
 
+def pack(repo: Path) -> None:
+    """Pack a repository's objects, as those of a clone from GitHub are. Copier clones a template
+    for each run: from a freshly committed repository (a loose file per object) that took about
+    0.1 s longer here, a cost that no user's template has."""
+    git(repo, "repack", "-a", "-d", "-q")
+
+
 def make_template_repo(path: Path, tag: str = "v1.0.0") -> Path:
-    """A git repository holding this template's working tree, committed and tagged."""
+    """A git repository holding this template's working tree, committed, tagged and packed."""
     shutil.copytree(TEMPLATE_DIR, path, ignore=NOT_TEMPLATE)
     run(["git", "init", "-q", path])
     commit_all(path, "template")
     git(path, "tag", tag)
+    pack(path)
     return path
 
 

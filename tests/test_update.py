@@ -29,6 +29,7 @@ from helpers import (
     load_yaml,
     make_template_repo,
     make_venv,
+    pack,
     replace_in_files,
     run,
     workflow,
@@ -258,6 +259,7 @@ def template_at(commit: str, dest: Path) -> Path:
     shutil.copytree(TEMPLATE_DIR, dest, ignore=NOT_TEMPLATE, dirs_exist_ok=True)
     commit_all(dest, "template under test")
     git(dest, "tag", "v0.2.0")
+    pack(dest)
     return dest
 
 
