@@ -25,6 +25,7 @@ GIT_USER = ("Test Author", "test.author@example.com")
 def pytest_configure(config: pytest.Config) -> None:
     """Keep the developer's copier settings and git identity out of the tests."""
     home = Path(tempfile.mkdtemp(prefix="copier-python-lib-tests-"))
+    config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))  # each run left one behind
     settings = home / "copier-settings.yml"
     settings.write_text("{}\n")
     gitconfig = home / "gitconfig"
