@@ -51,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # helpers it calls, so that no test can slip into the fast tier unmarked.
 _SLOW_FIXTURES = {
     "template",
+    "session_template",
     "render",
     "copie",
     "copie_session",
@@ -80,11 +81,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def copie_session(copie_session: Any, template: Path) -> Any:
+def copie_session(copie_session: Any, session_template: Path) -> Any:
     """pytest-copie's, rendering the session's template repository (this working tree, committed
     once and packed, as a user's clone is) instead of this clone with its whole history, which
     copier would clone again for each render."""
-    copie_session.copy = functools.partial(copie_session.copy, template_dir=template)
+    copie_session.copy = functools.partial(copie_session.copy, template_dir=session_template)
     return copie_session
 
 
@@ -109,11 +110,17 @@ def render(copie_session: Any) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def session_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This template as users get it: a git repository of its working tree with the release tag
-    v1.0.0, shared by the session. A test that releases more makes its own (as test_update.py
-    and test_template_news.py do, under the same fixture name)."""
+    v1.0.0, shared by the session."""
     return make_template_repo(tmp_path_factory.mktemp("template") / "copier-python-lib", tag="v1.0.0")
+
+
+@pytest.fixture(scope="session")
+def template(session_template: Path) -> Path:
+    """The session's template repository. A test that releases more makes its own (as
+    test_update.py and test_template_news.py do, under this name); renders stay the session's."""
+    return session_template
 
 
 @pytest.fixture(scope="session")
