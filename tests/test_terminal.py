@@ -111,6 +111,10 @@ class Terminal:
             timeout=120,
         )
         self.child.logfile_read = self.screen
+        # pexpect waits 50 ms before each send, for programs that drop keys typed too early.
+        # Each key here is sent once its prompt is on the screen, so the wait only slowed every
+        # session (about 30 prompts each).
+        self.child.delaybeforesend = None
         self.asked: list[str] = []
 
     def answer(self, keys: dict[str, list[str]], prompts: dict[str, str] = PROMPTS) -> str:
