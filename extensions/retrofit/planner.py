@@ -2,7 +2,8 @@
 
 1. **Isolated** where the job splits cleanly: its upload becomes an artifact of exactly the
    files it uploaded, and a new job, which holds the environment and `id-token: write` alone,
-   downloads and uploads them with the pinned publish action (owner_jobs.py, new_jobs.py).
+   downloads and uploads them with the pinned publish action (owner_jobs.py, publish_jobs.py,
+   new_jobs.py).
    Jobs that waited for the upload now also wait for that job.
 2. **In place** where isolating would change what runs after the upload, or how (steps after
    it, jobs that wait for an upload with a condition of its own, an upload inside shell
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from . import called_tests, credentials, in_place, new_jobs
+from . import credentials, in_place, new_jobs, publish_jobs
 from .owner_jobs import (
     drop_login_lines,
     expression,
@@ -37,7 +38,6 @@ from .owner_jobs import (
     upload_files,
 )
 from .plan import CannotIsolate, Edits, Plan, Publisher, Run, Upload
-from .plan import indent as line_indent
 from .uploads import (
     MATURIN_COMMAND,
     built_name,
@@ -47,9 +47,8 @@ from .uploads import (
     upload_credentials,
     uploading_jobs,
 )
-from .verify import needs_read, verify
+from .verify import verify
 from .workflows import (
-    TESTPYPI_UPLOAD_URL,
     UPLOAD_ANYWHERE,
     Job,
     RetrofitRefusal,
@@ -62,7 +61,6 @@ from .workflows import (
     read_workflows,
     scalar,
     span,
-    workflow_files,
 )
 
 
@@ -108,7 +106,7 @@ class Planner:
         self._one_project()
         remove_keys(self.run, get_root(workflow, "env"), workflow.root)
         in_place.workflow_grant(self.run)
-        self._publish_jobs()
+        publish_jobs.add(self.run, publish_jobs.Isolated(self.uploads, self.moved_environment, self.comment))
         try:
             self.result.text = self.edits.apply()
         except RetrofitRefusal as refusal:
@@ -291,137 +289,6 @@ class Planner:
         name = get(node, "name")
         return "; ".join(comments), scalar(name[1] if name else node)
 
-    def _publish_jobs(self) -> None:
-        """The new publish jobs of the isolated uploads (TestPyPI first), the calls of tests that
-        gate them, and the publish jobs added to the needs of every job that waited for an upload."""
-        if not self.uploads:
-            return
-        workflow, edits, result = self.workflow, self.edits, self.result
-        jobs = workflow.jobs()
-        taken = {j.id for j in jobs}
-        last = jobs[-1]
-        indent = line_indent(edits.lines[last.key.start_mark.line])
-        at = span(last.node, edits.lines)[1]
-        new: list[str] = []
-        by_target: dict[str, list[Upload]] = {}
-        for upload in self.uploads:
-            by_target.setdefault(upload.target, []).append(upload)
-        ids: dict[str, str] = {}
-        gated = {
-            target: any(new_jobs.gates(jobs, u.job) or new_jobs.tested(jobs, u.job) for u in group)
-            for target, group in by_target.items()
-        }
-        called = called_tests.Called()
-        if not all(gated.values()):
-            called = called_tests.plan_calls(workflow, _tested_elsewhere(workflow), taken)
-            ungated = {self._condition(u) for t, g in by_target.items() if not gated[t] for u in g}
-            condition = ungated.pop() if len(ungated) == 1 else ""
-            for call in called.calls:
-                new += called_tests.call_job_lines(indent, call, condition)
-                result.added_jobs.append(call.job_id)
-                result.others.append((call.path, call.text, call.newline))
-                if call.text != Workflow(call.path).text:
-                    result.changes.append(
-                        f".github/workflows/{call.path.name}: `workflow_call` added to its triggers (nothing else), "
-                        f"so that {workflow.path.name} can run it before a release"
-                    )
-                result.changes.append(
-                    f"{workflow.where(at + 1)}: added job {call.job_id}: it runs {call.path.name}'s tests, and the "
-                    "upload waits for them"
-                )
-            result.notes += called.reasons
-        for target in sorted(by_target, key=lambda t: t != TESTPYPI_UPLOAD_URL):  # TestPyPI first
-            group = by_target[target]
-            base = "publish-to-testpypi" if target else "publish-to-pypi"
-            job_id = base if base not in taken else f"{base}-trusted"
-            ids[target] = job_id
-            builders = list(dict.fromkeys(u.job.id for u in group))
-            gates = list(dict.fromkeys(g for u in group for g in new_jobs.gates(jobs, u.job)))
-            if not gated[target]:
-                gates += [call.job_id for call in called.calls]
-            needs = [*builders, *gates]
-            # A TestPyPI upload that ran before the PyPI one in the same job, and could fail it, still does.
-            if (
-                not target
-                and TESTPYPI_UPLOAD_URL in by_target
-                and any(
-                    t.job is u.job
-                    and t.line < u.line
-                    and t.stops_later_uploads
-                    # ...and ran whenever the PyPI one did (a TestPyPI upload for tag pushes and a
-                    # PyPI one for releases: waiting for the skipped job would skip every release).
-                    and " ".join(t.condition.split()) in ("", " ".join(u.condition.split()))
-                    for t in by_target[TESTPYPI_UPLOAD_URL]
-                    for u in group
-                )
-            ):
-                needs.append(ids[TESTPYPI_UPLOAD_URL])
-            conditions = list(dict.fromkeys(self._condition(u) for u in group))
-            condition = (
-                conditions[0] if len(conditions) == 1 else " || ".join(f"({c})" for c in conditions if c)
-            )
-            # A condition lifted from a job reads `needs.X` of that job's needs: the publish job needs X too.
-            needs += [n for n in needs_read(condition) if n not in needs]
-            inputs = {k: v for u in group for k, v in u.inputs.items()}
-            env_name = (self.moved_environment or self.environment) if not target else "testpypi"
-            site = "https://test.pypi.org" if target else "https://pypi.org"
-            new += new_jobs.publish_job_lines(
-                indent,
-                new_jobs.PublishJob(
-                    job_id,
-                    needs,
-                    condition,
-                    f"{env_name}  # {self.comment}" if self.comment and not target else env_name,
-                    f"{site}/project/{self.name}/",
-                    target,
-                    inputs,
-                    [result.artifacts[b] for b in builders],
-                ),
-                self.uses,
-            )
-            result.added_jobs.append(job_id)
-            result.changes.append(
-                f"{workflow.where(at + 1)}: added job {job_id}: it alone may request an OIDC token, in environment "
-                f"{env_name}, and uploads what {', '.join(builders)} built"
-            )
-            if not gates and not gated[target]:
-                result.notes.append(
-                    f"No tests gate {job_id}: no job of {workflow.path.name} runs tests"
-                    + (" and no other workflow could be called for them" if called.reasons else "")
-                    + ", so nothing stops a release whose tests fail. Add the test job to this workflow and list it "
-                    "under the publish job's needs."
-                )
-            if target:
-                result.testpypi = True
-        edits.insert(at, new)
-        self._wait_for_publish_jobs(ids)
-
-    def _wait_for_publish_jobs(self, ids: dict[str, str]) -> None:
-        """Every job that needed a job whose upload moved ran after that upload: it now also
-        needs the publish job(s) of that upload."""
-        for builder in dict.fromkeys(u.job.id for u in self.uploads):
-            added = [ids[t] for t in dict.fromkeys(u.target for u in self.uploads if u.job.id == builder)]
-            for waiting in dependents(
-                self.workflow, next(j for j in self.workflow.jobs() if j.id == builder)
-            ):
-                known = self.result.waits.setdefault(waiting.id, [])
-                more = [a for a in added if a not in known and a not in waiting.needs()]
-                if more:
-                    _add_needs(waiting, more, self.edits)
-                    known += more
-                    self.result.changes.append(
-                        f"{self.workflow.where(waiting.key.start_mark.line + 1)}: job {waiting.id} now also waits for "
-                        f"{', '.join(more)}, as it waited for the upload in {builder}"
-                    )
-
-    def _condition(self, upload: Upload) -> str:
-        condition, reason = new_jobs.job_condition(
-            expression(upload.job.get("if")), upload.condition, self.workflow.triggers()
-        )
-        if reason:  # pragma: no cover - isolate() moved such a job in place
-            raise RetrofitRefusal(f"{self.workflow.where(upload.line)}: {reason}")
-        return condition
-
     def _notes(self) -> None:
         jobs = self.workflow.jobs()
         for converted in self.converted:
@@ -469,33 +336,6 @@ def _needs_editable(job: Job) -> bool:
     return False
 
 
-def _add_needs(job: Job, more: list[str], edits: Edits) -> None:
-    key, node = get(job.node, "needs") or (None, None)
-    assert key is not None and node is not None
-    lines = edits.lines
-    if isinstance(node, yaml.ScalarNode):
-        line = lines[node.start_mark.line]
-        start, end = node.start_mark.column, node.end_mark.column
-        edits.replace(
-            node.start_mark.line,
-            node.start_mark.line + 1,
-            [f"{line[:start]}[{', '.join([node.value, *more])}]{line[end:]}".rstrip("\n")],
-        )
-    elif getattr(node, "flow_style", False):
-        line_no = node.end_mark.line
-        line = lines[line_no]
-        close = node.end_mark.column - 1
-        edits.replace(
-            line_no, line_no + 1, [f"{line[:close].rstrip()}, {', '.join(more)}{line[close:]}".rstrip("\n")]
-        )
-    else:
-        assert isinstance(node, yaml.SequenceNode)
-        lastitem = node.value[-1]
-        dash = lines[lastitem.start_mark.line]
-        pad = dash[: len(dash) - len(dash.lstrip())]
-        edits.insert(lastitem.end_mark.line + 1, [f"{pad}- {name}" for name in more])
-
-
 def _run_target(workflow: Workflow, step: Step, job: Job | None = None) -> str:
     from .owner_jobs import _upload_target
 
@@ -513,30 +353,6 @@ def _run_files(step: Step) -> list[str]:
         if found := UPLOAD_ANYWHERE.search(line):
             files += upload_files(credentials.strip_login("twine", line[found.start() :])) or []
     return files
-
-
-def _tested_elsewhere(workflow: Workflow) -> list[Workflow]:
-    """The project's other workflows that run tests (a test job there does not gate this one)."""
-    root = workflow.path.parents[2]
-    found = []
-    try:
-        files = workflow_files(root)
-    except RetrofitRefusal:
-        return []
-    # A workflow that a job here already calls gates this one through that job: not called twice.
-    called = {
-        scalar(job.get("uses")).split("@")[0].removeprefix("./.github/workflows/") for job in workflow.jobs()
-    }
-    for path in files:
-        if path.name == workflow.path.name or path.name in called:
-            continue
-        try:
-            other = Workflow(path)
-            if any(job.runs_tests() for job in other.jobs()):
-                found.append(other)
-        except (RetrofitRefusal, OSError):
-            continue
-    return found
 
 
 def publishers(workflow: Workflow, project: str) -> list[Publisher]:
