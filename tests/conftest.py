@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import os
 import re
@@ -117,20 +118,25 @@ def copie_session(copie_session: Any, session_template: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def render(copie_session: Any) -> Callable[..., Path]:
-    """Render the template once per distinct set of answers for the whole session."""
+def render(copie_session: Any, made_once: Callable[..., Path]) -> Callable[..., Path]:
+    """Render the template once per distinct set of answers for the whole run, whichever xdist
+    worker asks first (read only: a test that changes a render copies it first)."""
     cache: dict[tuple[tuple[str, Any], ...], Path] = {}
 
     def _render(**answers: Any) -> Path:
         answers = {**REQUIRED_ANSWERS, **answers}
         key = tuple(sorted(answers.items()))
         if key not in cache:
-            result = copie_session.copy(extra_answers=answers)
-            if result.exit_code != 0:
-                raise AssertionError(
-                    f"render with {answers} failed: {result.exception!r}"
-                ) from result.exception
-            cache[key] = result.project_dir
+
+            def make(out: Path) -> None:
+                result = copie_session.copy(extra_answers=answers)
+                if result.exit_code != 0:
+                    raise AssertionError(
+                        f"render with {answers} failed: {result.exception!r}"
+                    ) from result.exception
+                shutil.copytree(result.project_dir, out, symlinks=True, dirs_exist_ok=True)
+
+            cache[key] = made_once("render-" + hashlib.sha256(repr(key).encode()).hexdigest()[:16], make)
         return cache[key]
 
     return _render

@@ -109,16 +109,17 @@ def distributions(project: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def twine_of(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """The twine command of an exact twine release, installed from the index into its own environment."""
-    made: dict[str, Path] = {}
+def twine_of(made_once: Callable[..., Path]) -> Callable[[str], Path]:
+    """The twine command of an exact twine release, installed from the index into its own
+    environment (once per run, whichever worker asks first)."""
+
+    def install(out: Path) -> None:
+        version = out.name.removeprefix("twine-")
+        python = make_venv(out / "venv")
+        run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"twine=={version}"])
 
     def _twine(version: str) -> Path:
-        if version not in made:
-            python = make_venv(tmp_path_factory.mktemp(f"twine-{version}") / "venv")
-            run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"twine=={version}"])
-            made[version] = python.parent / "twine"
-        return made[version]
+        return made_once(f"twine-{version}", install) / "venv" / "bin" / "twine"
 
     return _twine
 
