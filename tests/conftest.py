@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import os
 import re
@@ -118,25 +117,21 @@ def copie_session(copie_session: Any, session_template: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def render(copie_session: Any, made_once: Callable[..., Path]) -> Callable[..., Path]:
-    """Render the template once per distinct set of answers for the whole run, whichever xdist
-    worker asks first (read only: a test that changes a render copies it first)."""
+def render(copie_session: Any) -> Callable[..., Path]:
+    """Render the template once per distinct set of answers for the whole session (a render
+    in this process takes about 0.25 s: sharing them between the workers saved nothing)."""
     cache: dict[tuple[tuple[str, Any], ...], Path] = {}
 
     def _render(**answers: Any) -> Path:
         answers = {**REQUIRED_ANSWERS, **answers}
         key = tuple(sorted(answers.items()))
         if key not in cache:
-
-            def make(out: Path) -> None:
-                result = copie_session.copy(extra_answers=answers)
-                if result.exit_code != 0:
-                    raise AssertionError(
-                        f"render with {answers} failed: {result.exception!r}"
-                    ) from result.exception
-                shutil.copytree(result.project_dir, out, symlinks=True, dirs_exist_ok=True)
-
-            cache[key] = made_once("render-" + hashlib.sha256(repr(key).encode()).hexdigest()[:16], make)
+            result = copie_session.copy(extra_answers=answers)
+            if result.exit_code != 0:
+                raise AssertionError(
+                    f"render with {answers} failed: {result.exception!r}"
+                ) from result.exception
+            cache[key] = result.project_dir
         return cache[key]
 
     return _render
