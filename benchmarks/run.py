@@ -9,9 +9,10 @@ pairs of runs made side by side by this one process (the floor's, then ours), so
 machine's speed, and a slow moment of it, cancels out. The
 "floor" is copier itself rendering a one-file, one-question template: its start-up,
 git and file work, which no template can avoid. The "same-size floor" is copier rendering a
-template with this one's number of questions and files and no logic at all: what copier
-spends per question and per file, so that the ratio to it is what this template's own
-logic (extensions, templated defaults, paths and excludes) costs.
+template with this one's number of questions and files and no logic at all, in a repository
+that holds this one's other files too: what copier spends per question and per file (and
+cloning the repository), so that the ratio to it is what this template's own logic
+(extensions, templated defaults, paths and excludes) costs. Every repository here is packed.
 Needs the test dependencies (`python -m pip install --group test`).
 """
 
