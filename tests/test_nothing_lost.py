@@ -26,6 +26,7 @@ from helpers import (
     existing_project,
     git,
     load_yaml,
+    make_template_repo,
     refused,
     retrofit,
     run,
@@ -168,6 +169,34 @@ def test_case_3_add_keeps_the_owners_zizmor_configuration(template: Path, tmp_pa
     assert done.returncode == 0
     assert own.read_text() == "rules:\n  unpinned-uses:\n    disable: true\n"
     assert (project / ".github/workflows/publish.yml").is_file()
+
+
+def test_case_3_the_owners_own_files_of_the_templates_names_stay_theirs_through_an_update(
+    tmp_path: Path,
+) -> None:
+    """A retrofitted project's own Dependabot configuration and RELEASING.md are kept at the
+    retrofit, and stay its own when a template release changes the template's: copier before
+    9.12 (CI's oldest leg) matched no anchored `_skip_if_exists` pattern while updating, and
+    merged the template's files into the owner's with conflict markers."""
+    template = make_template_repo(tmp_path / "template", tag="v1.0.0")
+    project = existing_project("twine-release-setuppy", tmp_path / "legacy")
+    own = {
+        ".github/dependabot.yml": "version: 2\nupdates: []  # the owner's\n",
+        "RELEASING.md": "# How we release (the owner's)\n",
+    }
+    for name, text in own.items():
+        (project / name).write_text(text)
+    commit_all(project, "The owner's own files")
+    retrofit(template, project)
+    commit_all(project, "Retrofit")
+    for name in ("template/.github/dependabot.yml.jinja", "template/RELEASING.md.jinja"):
+        with (template / name).open("a") as f:
+            f.write("\n# Changed in 1.1.0\n")
+    commit_all(template, "1.1.0")
+    git(template, "tag", "v1.1.0")
+    copier("update", "--trust", "--defaults", cwd=project)
+    assert {name: (project / name).read_text() for name in own} == own
+    assert load_yaml(project / ".copier-answers.yml")["_commit"] == "v1.1.0"
 
 
 def test_another_templates_answers_file_is_kept_and_named(template: Path, tmp_path: Path) -> None:

@@ -366,6 +366,29 @@ def test_every_answer_read_by_a_path_setting_has_a_default() -> None:
             assert re.search(rf"\b{name} \| default\(", pattern), pattern
 
 
+def test_no_skip_if_exists_pattern_starts_with_a_slash() -> None:
+    """Copier before 9.12 matches no anchored `_skip_if_exists` pattern while updating: the
+    template's file is merged into the project's own with conflict markers (test_nothing_lost's
+    case 3 shows it on CI's oldest leg). A slash inside a pattern anchors it all the same."""
+    import jinja2
+
+    from migrations.keep_own import KEPT
+
+    config = load_yaml(TEMPLATE_DIR / "copier.yml")
+    for retrofit in ("no", "add", "upgrade"):
+        for pattern in config["_skip_if_exists"]:
+            rendered = jinja2.Environment().from_string(pattern).render(retrofit=retrofit)
+            assert not rendered.startswith("/"), (retrofit, pattern)
+    # Copier before 9.12 leaves a templated pattern unrendered while updating: the migration
+    # keeps exactly the files of the retrofit-only patterns.
+    retrofit_only = [
+        jinja2.Environment().from_string(pattern).render(retrofit="add")
+        for pattern in config["_skip_if_exists"]
+        if "{%" in pattern
+    ]
+    assert retrofit_only == list(KEPT)
+
+
 @pytest.mark.parametrize("answer", ["retrofit=upgrade", "retrofit=add"])
 def test_update_refuses_to_change_how_the_project_was_made(tmp_path: Path, answer: str) -> None:
     """`retrofit` is a fact about the project, not a preference: changing it would drop every

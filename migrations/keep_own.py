@@ -1,0 +1,56 @@
+"""Keep a retrofitted project's own files of the template's names as they were before the update.
+
+A retrofit keeps the project's own `.github/dependabot.yml`, `.github/zizmor.yml` and
+RELEASING.md (`_skip_if_exists` in copier.yml, for an existing project only). Copier 9.12 and
+newer skip them on `copier update` too. Copier before 9.12 passes those patterns to its merge
+unrendered, so they match nothing: a template release that changes the template's file merges
+it into the owner's with conflict markers. Run after every update of a retrofitted project,
+this script does what newer copier does: each of these files that the last commit holds is
+restored from it. With copier 9.12 and newer there is nothing to restore.
+
+Usage: keep_own.py (in the project's folder, after copier has written the update).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from ._migration import run
+
+# The retrofit-only `_skip_if_exists` patterns of copier.yml (a test holds the two together).
+KEPT = (".github/dependabot.yml", ".github/zizmor.yml", "RELEASING.md")
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], capture_output=True, timeout=120, check=False)
+
+
+def changed_since_commit() -> list[str]:
+    """The kept files that the last commit holds and that the update changed (or left in a
+    conflict). Paths are this folder's, which may be a subfolder of the repository."""
+    changed = []
+    for name in KEPT:
+        if _git("cat-file", "-e", f"HEAD:./{name}").returncode != 0:
+            continue  # not in the last commit: the template's to write
+        if _git("diff", "--quiet", "HEAD", "--", name).returncode != 0:
+            changed.append(name)
+    return changed
+
+
+def keep_own() -> list[str]:
+    kept = []
+    for name in changed_since_commit():
+        if _git("checkout", "HEAD", "--", name).returncode == 0:
+            kept.append(name)
+    return [
+        f"kept {name} as the last commit holds it: it is the project's own, and this copier merged the "
+        "template's into it (copier 9.12 and newer leave it alone)"
+        for name in kept
+    ]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 1:
+        sys.exit("usage: keep_own.py")
+    sys.exit(run("keep-own", keep_own))
