@@ -14,6 +14,7 @@ project's root. It may use only the standard library and copier's own dependenci
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,3 +68,14 @@ def save_answers(path: Path, answers: dict[str, Any]) -> None:
     path.write_text(
         ANSWERS_HEADER + yaml.safe_dump(answers, sort_keys=True, allow_unicode=True), encoding="utf-8"
     )
+
+
+def git(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """git in the project's folder (a migration's working folder), its output kept."""
+    return subprocess.run(["git", *args], capture_output=True, timeout=120, check=False)
+
+
+def restore_from_last_commit(names: list[str]) -> list[str]:
+    """Put each file back as the last commit holds it (paths of this folder, which may be a
+    subfolder of the repository); the ones restored."""
+    return [name for name in names if git("checkout", "HEAD", "--", name).returncode == 0]

@@ -14,7 +14,6 @@ Usage: keep_edited.py ANSWERS_FILE TEMPLATE (copier's local copy of the template
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,11 +23,7 @@ import yaml
 
 from extensions import folder
 
-from ._migration import Refusal, run
-
-
-def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", *args], capture_output=True, timeout=120, check=False)
+from ._migration import Refusal, git, restore_from_last_commit, run
 
 
 def deleted_files() -> list[str]:
@@ -39,7 +34,7 @@ def deleted_files() -> list[str]:
 
 def recorded_answers(answers_file: str) -> dict[str, Any]:
     # `HEAD:./name`: relative to this folder, which may be a subfolder of the repository.
-    done = _git("show", f"HEAD:./{answers_file}")
+    done = git("show", f"HEAD:./{answers_file}")
     if done.returncode != 0:
         raise Refusal(f"{answers_file} is not in the last commit, so the old version cannot be rendered.")
     answers = yaml.safe_load(done.stdout.decode("utf-8"))
@@ -81,14 +76,14 @@ def keep_edited(answers_file: str, template: str) -> list[str]:
         except Exception as error:  # noqa: BLE001 - any failure: keep every deleted file
             print(f"(the old version could not be rendered: {error}; every deleted file is kept)")
             old = Path(folder) / "missing"
-        kept = []
+        edited = []
         for name in deleted:
-            committed = _git("show", f"HEAD:./{name}").stdout
+            committed = git("show", f"HEAD:./{name}").stdout
             rendered = old / name
             if rendered.is_file() and rendered.read_bytes() == committed:
                 continue  # exactly what the template made: deleted, as copier intends
-            if _git("checkout", "HEAD", "--", name).returncode == 0:
-                kept.append(name)
+            edited.append(name)
+        kept = restore_from_last_commit(edited)
     return [
         f"kept {name}: you changed it, and the template no longer makes it with these answers; "
         "delete it yourself if you no longer need it"

@@ -13,17 +13,12 @@ Usage: keep_own.py (in the project's folder, after copier has written the update
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
-from ._migration import run
+from ._migration import git, restore_from_last_commit, run
 
 # The retrofit-only `_skip_if_exists` patterns of copier.yml (a test holds the two together).
 KEPT = (".github/dependabot.yml", ".github/zizmor.yml", "RELEASING.md")
-
-
-def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", *args], capture_output=True, timeout=120, check=False)
 
 
 def changed_since_commit() -> list[str]:
@@ -31,22 +26,18 @@ def changed_since_commit() -> list[str]:
     conflict). Paths are this folder's, which may be a subfolder of the repository."""
     changed = []
     for name in KEPT:
-        if _git("cat-file", "-e", f"HEAD:./{name}").returncode != 0:
+        if git("cat-file", "-e", f"HEAD:./{name}").returncode != 0:
             continue  # not in the last commit: the template's to write
-        if _git("diff", "--quiet", "HEAD", "--", name).returncode != 0:
+        if git("diff", "--quiet", "HEAD", "--", name).returncode != 0:
             changed.append(name)
     return changed
 
 
 def keep_own() -> list[str]:
-    kept = []
-    for name in changed_since_commit():
-        if _git("checkout", "HEAD", "--", name).returncode == 0:
-            kept.append(name)
     return [
         f"kept {name} as the last commit holds it: it is the project's own, and this copier merged the "
         "template's into it (copier 9.12 and newer leave it alone)"
-        for name in kept
+        for name in restore_from_last_commit(changed_since_commit())
     ]
 
 

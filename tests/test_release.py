@@ -113,12 +113,11 @@ def twine_of(made_once: Callable[..., Path]) -> Callable[[str], Path]:
     """The twine command of an exact twine release, installed from the index into its own
     environment (once per run, whichever worker asks first)."""
 
-    def install(out: Path) -> None:
-        version = out.name.removeprefix("twine-")
-        python = make_venv(out / "venv")
-        run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"twine=={version}"])
-
     def _twine(version: str) -> Path:
+        def install(out: Path) -> None:
+            python = make_venv(out / "venv")
+            run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"twine=={version}"])
+
         return made_once(f"twine-{version}", install) / "venv" / "bin" / "twine"
 
     return _twine
