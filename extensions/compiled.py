@@ -20,8 +20,10 @@ import types
 from collections.abc import MutableMapping
 from typing import Any
 
-from jinja2 import Environment, Template, nodes
+from jinja2 import Environment, Template, TemplateError, nodes
+from jinja2 import lexer as tokens
 from jinja2.bccache import Bucket, BytecodeCache
+from jinja2.parser import Parser
 
 # Shared by every copy of this package in the process (one per template folder): kept as a
 # module of its own in sys.modules, the one name that is the same for all of them.
@@ -94,6 +96,78 @@ def plain_text(environment: Environment, source: str) -> str | None:
     return environment.newline_sequence.join(lines)
 
 
+# Many texts differ only in their literals: `{{ given_ok('docs') }}` and `{{ given_ok('cli') }}`,
+# or `{% if x %}/README.md{% endif %}` and `{% if x %}/LICENSE{% endif %}`. Such texts share one
+# compiled template in which each literal is a global of its own, numbered in order. Text outside
+# tags prints the same as a global holding it (no finalize, no autoescape); a string literal
+# parses as a name does where the tag holds an expression (`{{ }}`, `if`, `elif`, `print`),
+# except after `.`, `|` or `is` and before `=` (a keyword argument), which stay literals. A text
+# with any other tag (an extension's, `autoescape`) keeps its own compile.
+_LITERAL = "__copier_python_lib_literal_{}__"
+_TAGS = frozenset(
+    {"for", "if", "elif", "else", "block", "extends", "print", "macro", "include", "from", "import"}
+    | {"set", "with", "call", "filter"}
+    | {f"end{tag}" for tag in ("for", "if", "block", "macro", "set", "with", "call", "filter")}
+)
+_EXPRESSION_TAGS = frozenset({"if", "elif", "print"})
+Shape = tuple[tokens.Token, ...]
+
+
+def shape(environment: Environment, source: str) -> tuple[Shape, dict[str, str]] | None:
+    """``source``'s tokens with its literals made globals, and those globals; None when the
+    text must compile as it is (see above), or does not lex."""
+    if (
+        environment.finalize is not None
+        or environment.autoescape is not False
+        or environment.line_statement_prefix is not None
+    ):
+        return None
+    try:
+        lexed = list(environment._tokenize(source, None, None))  # after extensions' filters
+    except TemplateError:
+        return None
+    shaped: list[tokens.Token] = []
+    literals: dict[str, str] = {}
+    inside: str | None = None  # "{{", or the tag's name
+    for at, token in enumerate(lexed):
+        previous = lexed[at - 1] if at else None
+        if token.type == tokens.TOKEN_VARIABLE_BEGIN:
+            inside = "{{"
+        elif token.type in (tokens.TOKEN_VARIABLE_END, tokens.TOKEN_BLOCK_END):
+            inside = None
+        elif previous is not None and previous.type == tokens.TOKEN_BLOCK_BEGIN:
+            if token.type != tokens.TOKEN_NAME or token.value not in _TAGS:
+                return None
+            inside = token.value
+        name = _LITERAL.format(len(literals))
+        if token.type == tokens.TOKEN_DATA:
+            literals[name] = token.value
+            shaped += (
+                tokens.Token(token.lineno, tokens.TOKEN_VARIABLE_BEGIN, ""),
+                tokens.Token(token.lineno, tokens.TOKEN_NAME, name),
+                tokens.Token(token.lineno, tokens.TOKEN_VARIABLE_END, ""),
+            )
+        elif (
+            token.type == tokens.TOKEN_STRING
+            and (inside == "{{" or inside in _EXPRESSION_TAGS)
+            and not (previous is not None and previous.type in (tokens.TOKEN_DOT, tokens.TOKEN_PIPE))
+            and not (previous is not None and previous.test("name:is"))
+            and not (at + 1 < len(lexed) and lexed[at + 1].type == tokens.TOKEN_ASSIGN)
+        ):
+            literals[name] = token.value
+            shaped.append(tokens.Token(token.lineno, tokens.TOKEN_NAME, name))
+        else:
+            shaped.append(token)
+    return tuple(shaped), literals
+
+
+def _compile_shape(environment: Environment, shaped: Shape) -> types.CodeType:
+    parser = Parser(environment, "")
+    parser.stream = tokens.TokenStream(shaped, None, None)
+    code: types.CodeType = environment.compile(parser.parse())
+    return code
+
+
 class _SharedFiles(BytecodeCache):
     """The template files' code, from the process's store: a file is the same when its name
     and its text (Jinja's checksum of it) are."""
@@ -136,21 +210,40 @@ def compile_once(environment: Environment) -> None:
         ):
             return from_string(source, globals, template_class)
         if source not in templates:
-            text = plain_text(environment, source)
-            key = ("string", how_it_compiles(environment), source if text is None else None)
-            codes = _codes()
-            if key not in codes:
-                codes[key] = environment.compile(
-                    source
-                    if text is None
-                    else f"{environment.variable_start_string} {_PLAIN} {environment.variable_end_string}"
-                )
-            templates[source] = environment.template_class.from_code(
-                environment,
-                codes[key],
-                environment.make_globals(None if text is None else {_PLAIN: text}),
-                None,
-            )
+            templates[source] = _template(environment, source)
         return templates[source]
 
     environment.from_string = once  # type: ignore[method-assign]
+
+
+def _template(environment: Environment, source: str) -> Template:
+    """``source``'s template, its code from the store: a plain text's, its shape's or its own."""
+    codes, how = _codes(), how_it_compiles(environment)
+    text = plain_text(environment, source)
+    if text is not None:
+        key: tuple[Any, ...] = ("string", how, None)
+        if key not in codes:
+            codes[key] = environment.compile(
+                f"{environment.variable_start_string} {_PLAIN} {environment.variable_end_string}"
+            )
+        return environment.template_class.from_code(
+            environment, codes[key], environment.make_globals({_PLAIN: text}), None
+        )
+    shaped = shape(environment, source)
+    if shaped is not None:
+        key = ("shape", how, shaped[0])
+        if key not in codes:
+            try:
+                codes[key] = _compile_shape(environment, shaped[0])
+            except TemplateError:  # a mistake in the text: Jinja's own compile says what
+                shaped = None
+    if shaped is None:
+        key = ("string", how, source)
+        if key not in codes:
+            codes[key] = environment.compile(source)
+        return environment.template_class.from_code(
+            environment, codes[key], environment.make_globals(None), None
+        )
+    return environment.template_class.from_code(
+        environment, codes[key], environment.make_globals(shaped[1]), None
+    )

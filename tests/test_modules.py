@@ -323,6 +323,84 @@ def test_only_a_text_without_jinja_skips_the_compiler() -> None:
     assert compiled.plain_text(jinja2.Environment(finalize=str), "text") is None
 
 
+# Texts that differ in their literals: string literals in each place an expression takes one,
+# and text between tags, with whitespace control around both.
+_LITERALS = st.text(alphabet="ab %{}#-é\n", max_size=6)
+_PIECES = st.one_of(
+    _PLAIN_TEXTS,
+    _LITERALS.map(lambda value: f"{{{{ {value!r} }}}}"),
+    _LITERALS.map(lambda value: f"{{{{- x ~ {value!r} -}}}}"),
+    _LITERALS.map(lambda value: f"{{{{ d[{value!r}] }}}}{{{{ f({value!r}, k={value!r}) }}}}"),
+    _LITERALS.map(lambda value: f"{{{{ {value!r} if x else 'no' }}}}{{{{ y | default({value!r}) }}}}"),
+    _LITERALS.map(lambda value: f"{{{{ x is sameas {value!r} }}}}{{{{ {value!r} 'b' }}}}"),
+    _LITERALS.map(
+        lambda value: f"{{% if x == {value!r} %}}yes{{% elif x %}} {value}\n{{% else %}}no{{%- endif %}}"
+    ),
+    _LITERALS.map(lambda value: f"{{%- for i in [{value!r}, 'b'] %}}{{{{ i }}}}-\n{{% endfor %}}"),
+    _LITERALS.map(lambda value: f"{{% set y = {value!r} %}}{{{{ y }}}}{{% print {value!r} %}}"),
+)
+
+
+def _render_or_error(environment: jinja2.Environment, text: str) -> str:
+    try:
+        return environment.from_string(text).render(x="v", d={"a": 1}, f=lambda *a, **k: f"{a}{k}")
+    except jinja2.TemplateError as error:
+        return f"{type(error).__name__}: {error}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.lists(_PIECES, max_size=5).map("".join), min_size=1, max_size=4), options=_SETTINGS)
+def test_texts_that_differ_in_their_literals_render_as_jinja_renders_them(
+    texts: list[str], options: dict[str, Any]
+) -> None:
+    """Texts that share a shape share one compiled template, each literal a global: each still
+    renders what Jinja renders, in copier's sandbox and in a plain environment."""
+    for environment in (SandboxedEnvironment, jinja2.Environment):
+        ours, jinjas = environment(**options), environment(**options)
+        compiled.compile_once(ours)
+        for text in texts:
+            assert _render_or_error(ours, text) == _render_or_error(jinjas, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{% set 'a' = 1 %}",  # a literal where a name is assigned
+        "{% for 'a' in x %}{% endfor %}",
+        "{% macro m('a') %}{% endmacro %}",
+        "{% with 'a' = 1 %}{% endwith %}",
+        "{{ x.'a' }}",  # an attribute's name
+        "{{ f('a'=1) }}",  # a keyword argument's name
+        "{{ x | 'a' }}",  # a filter's name
+        "{{ x is 'a' }}",  # a test's name
+        "{{ x 'a' }}",
+        "{{ 'a }}",  # does not lex
+        "{% trans %}a{% endtrans %}",  # an extension's tag
+    ],
+)
+def test_a_literal_where_jinja_wants_a_name_fails_as_it_does_in_jinja(text: str) -> None:
+    ours, jinjas = SandboxedEnvironment(), SandboxedEnvironment()
+    compiled.compile_once(ours)
+    said = _render_or_error(jinjas, text)
+    assert said.startswith("TemplateSyntaxError") and _render_or_error(ours, text) == said
+
+
+def test_texts_that_differ_in_their_literals_compile_once() -> None:
+    env = SandboxedEnvironment(keep_trailing_newline=True)
+    compiled.compile_once(env)
+    compiles = _counted(env)
+    env.globals["given"] = lambda name: name.upper()
+    assert env.from_string("{{ given('docs') }}").render() == "DOCS"
+    assert len(compiles) == 1
+    assert env.from_string("{{ given('cli') }}").render() == "CLI"
+    assert env.from_string("{% if x %}/LICENSE{% endif %}").render(x=1) == "/LICENSE"
+    assert env.from_string("{% if x %}/README.md{% endif %}").render(x=1) == "/README.md"
+    assert len(compiles) == 2
+    for text in ("{{ given('docs') | lower }}", "{% if x %}/README.md{% endif %}x{{ y }}"):
+        env.from_string(text)
+    assert len(compiles) == 4  # another shape
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [
