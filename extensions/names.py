@@ -2,7 +2,7 @@
 
 Each ``*_error`` function returns "" for a valid value and otherwise one sentence
 that says what is wrong and gives a valid example; copier shows it at the question.
-Only the standard library and ``packaging`` (a dependency of copier itself) are used.
+Only the standard library is used.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import re
 import sys
 import unicodedata
 
-from packaging.utils import canonicalize_name
-
 # PEP 508 / core metadata "Name": ASCII letters and digits, with . _ - inside.
+_SEPARATORS = re.compile(r"[-_.]+")  # PEP 503
 _DIST_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
 # GitHub user and organisation names: 1-39 characters, letters, digits and single
 # hyphens, not at either end.
@@ -68,7 +67,8 @@ MAX_NAME_LENGTH = 100
 
 def normalize(name: str) -> str:
     """PEP 503 normalised form: how PyPI compares names (``Acme_Widgets`` -> ``acme-widgets``)."""
-    return canonicalize_name(name)
+    # packaging.utils.canonicalize_name, without importing its platform tags on every render.
+    return _SEPARATORS.sub("-", name).lower()
 
 
 def import_name(project_name: str) -> str:

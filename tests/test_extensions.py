@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 import tomllib
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.utils import canonicalize_name
 
 from extensions import backends, licenses, names, pythons
 
@@ -88,6 +91,11 @@ def test_release_table_is_ordered_and_consistent() -> None:
 )
 def test_import_name_is_derived_from_the_pypi_name(project: str, module: str) -> None:
     assert names.import_name(project) == module
+
+
+@given(st.text(alphabet="aZ09-_.é ", max_size=12))
+def test_names_are_normalised_as_packaging_normalises_them(name: str) -> None:
+    assert names.normalize(name) == canonicalize_name(name)
 
 
 @pytest.mark.parametrize("name", ["acme-widgets", "A1", "x.y_z", "numpy2"])
