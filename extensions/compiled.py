@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import sys
 import types
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from jinja2 import Environment, Template, TemplateError, nodes
@@ -172,19 +172,19 @@ class _SharedFiles(BytecodeCache):
     """The template files' code, from the process's store: a file is the same when its name
     and its text (Jinja's checksum of it) are."""
 
-    def __init__(self, environment: Environment) -> None:
-        self._environment = environment
+    def __init__(self, how: Callable[[], tuple[Any, ...]]) -> None:
+        self._how = how
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         return name  # the clone's folder differs from one environment to the next
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        key = ("file", how_it_compiles(self._environment), bucket.key, bucket.checksum)
+        key = ("file", self._how(), bucket.key, bucket.checksum)
         bucket.code = _codes().get(key)
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         if bucket.code is not None:
-            _codes()[("file", how_it_compiles(self._environment), bucket.key, bucket.checksum)] = bucket.code
+            _codes()[("file", self._how(), bucket.key, bucket.checksum)] = bucket.code
 
 
 def compile_once(environment: Environment) -> None:
@@ -194,8 +194,16 @@ def compile_once(environment: Environment) -> None:
     Jinja as before."""
     from_string = environment.from_string
     templates: dict[str, Template] = {}
+    settings: list[tuple[Any, ...]] = []
+
+    def how() -> tuple[Any, ...]:
+        # Read at the first compile: Jinja's environments are not to change once they load.
+        if not settings:
+            settings.append(how_it_compiles(environment))
+        return settings[0]
+
     if environment.bytecode_cache is None:
-        environment.bytecode_cache = _SharedFiles(environment)
+        environment.bytecode_cache = _SharedFiles(how)
 
     def once(
         source: str | nodes.Template,
@@ -210,15 +218,15 @@ def compile_once(environment: Environment) -> None:
         ):
             return from_string(source, globals, template_class)
         if source not in templates:
-            templates[source] = _template(environment, source)
+            templates[source] = _template(environment, how(), source)
         return templates[source]
 
     environment.from_string = once  # type: ignore[method-assign]
 
 
-def _template(environment: Environment, source: str) -> Template:
+def _template(environment: Environment, how: tuple[Any, ...], source: str) -> Template:
     """``source``'s template, its code from the store: a plain text's, its shape's or its own."""
-    codes, how = _codes(), how_it_compiles(environment)
+    codes = _codes()
     text = plain_text(environment, source)
     if text is not None:
         key: tuple[Any, ...] = ("string", how, None)

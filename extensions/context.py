@@ -219,7 +219,12 @@ class Derived(ContextHook):
     """Values derived from the answers, available by name in every template file."""
 
     def hook(self, context: dict[str, Any]) -> None:
-        answers = tuple(_hashable(context.get(name)) for name in _DERIVED_FROM)
+        # Copier builds a context for each text it renders (about 500 in a render): one hash.
+        answers = tuple(map(context.get, _DERIVED_FROM))
+        try:
+            hash(answers)
+        except TypeError:
+            answers = tuple(map(_hashable, answers))
         context.update(_derived(answers, today()))
         context.setdefault("publish_workflow", folder.PUBLISH_WORKFLOW)
 
