@@ -45,18 +45,41 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-@functools.cache
+# The keys copier.yml's defaults read, all read by one git process.
+_GIT_KEYS = ("user.name", "user.email", "github.user")
+
+
 def git_config(key: str) -> str:
-    """A value of the user's git configuration, or "" when git or the key is missing: read once
-    per loading of this package (each copier process, each template folder), where copier
-    renders a default several times."""
+    """A value of the user's git configuration, or "" when git or the key is missing."""
+    return _git_values().get(key, "") if key in _GIT_KEYS else _git_value(key)
+
+
+@functools.cache
+def _git_values() -> dict[str, str]:
+    """The values of _GIT_KEYS that are set: read once per loading of this package (each
+    copier process, each template folder), where copier renders a default several times."""
+    pattern = "^(" + "|".join(key.replace(".", "[.]") for key in _GIT_KEYS) + ")$"
+    values: dict[str, str] = {}
+    for entry in _git(["--null", "--get-regexp", pattern]).split("\0"):
+        key, _, value = entry.partition("\n")
+        if key:
+            values[key] = value.strip()  # the last one wins, as with --get
+    return values
+
+
+@functools.cache
+def _git_value(key: str) -> str:
+    return _git(["--get", key]).strip()
+
+
+def _git(arguments: list[str]) -> str:
     try:
         done = subprocess.run(
-            ["git", "config", "--get", key], capture_output=True, text=True, timeout=10, check=False
+            ["git", "config", *arguments], capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
+    return done.stdout if done.returncode == 0 else ""
 
 
 @functools.cache

@@ -217,6 +217,28 @@ def test_the_writer_writes_only_what_changed_with_the_files_line_ends(tmp_path: 
 # --- context.py --------------------------------------------------------------------------------
 
 
+def test_git_values_are_read_as_git_config_get_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keys copier.yml's defaults read come from one git process: the last value of a key
+    wins, as with `git config --get`; a value may hold spaces; a missing key is ""."""
+    from extensions import context
+
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("[user]\n\tname = Old Name\n\tname = Jane Q. Doe\n[GitHub]\n\tuser = jane-doe\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    context._git_values.cache_clear()
+    context._git_value.cache_clear()
+    try:
+        for key in ("user.name", "github.user", "user.email", "core.bare"):
+            said = run(["git", "config", "--get", key], check=False).stdout.strip()
+            assert context.git_config(key) == said
+        assert context.git_config("user.name") == "Jane Q. Doe" and context.git_config("user.email") == ""
+    finally:
+        context._git_values.cache_clear()
+        context._git_value.cache_clear()
+
+
 def test_each_string_is_compiled_once_per_environment() -> None:
     env = jinja2.Environment()
     compiled.compile_once(env)
