@@ -31,13 +31,24 @@ _STORE = "copier_python_lib_compiled"
 
 
 def _codes() -> dict[tuple[Any, ...], types.CodeType]:
+    codes: dict[tuple[Any, ...], types.CodeType] = _store("codes")
+    return codes
+
+
+def _shapes() -> dict[tuple[Any, ...], tuple[Shape, dict[str, str]] | None]:
+    """Each text's shape, by how it compiles and its text: an update asks for each three times."""
+    shapes: dict[tuple[Any, ...], tuple[Shape, dict[str, str]] | None] = _store("shapes")
+    return shapes
+
+
+def _store(name: str) -> Any:
     store = sys.modules.get(_STORE)
     if store is None:
         store = types.ModuleType(_STORE, "Compiled Jinja code of copier-python-lib, by text.")
-        store.codes = {}  # type: ignore[attr-defined]
         sys.modules[_STORE] = store
-    codes: dict[tuple[Any, ...], types.CodeType] = store.codes
-    return codes
+    if not hasattr(store, name):
+        setattr(store, name, {})
+    return getattr(store, name)
 
 
 def how_it_compiles(environment: Environment) -> tuple[Any, ...]:
@@ -237,7 +248,10 @@ def _template(environment: Environment, how: tuple[Any, ...], source: str) -> Te
         return environment.template_class.from_code(
             environment, codes[key], environment.make_globals({_PLAIN: text}), None
         )
-    shaped = shape(environment, source)
+    shapes = _shapes()
+    if (how, source) not in shapes:
+        shapes[how, source] = shape(environment, source)
+    shaped = shapes[how, source]
     if shaped is not None:
         key = ("shape", how, shaped[0])
         if key not in codes:
@@ -253,5 +267,5 @@ def _template(environment: Environment, how: tuple[Any, ...], source: str) -> Te
             environment, codes[key], environment.make_globals(None), None
         )
     return environment.template_class.from_code(
-        environment, codes[key], environment.make_globals(shaped[1]), None
+        environment, codes[key], environment.make_globals(dict(shaped[1])), None
     )

@@ -281,9 +281,17 @@ def test_a_text_is_compiled_once_per_process_whichever_environment_asks(tmp_path
     assert first.from_string(text).render(name="a") == "A " + str(tmp_path)
     assert first.get_template("README.md.jinja").render(name="a") == f"# a {tmp_path}"
     compiles = _counted(second)
+    lexed: list[str] = []
+    lex = second._tokenize
+
+    def lexing(source: str, *args: Any) -> Any:
+        lexed.append(source)
+        return lex(source, *args)
+
+    second._tokenize = lexing  # type: ignore[method-assign,assignment]
     assert second.from_string(text).render(name="b") == "B " + str(tmp_path)
     assert second.get_template("README.md.jinja").render(name="b") == f"# b {tmp_path}"
-    assert compiles == []
+    assert compiles == [] and lexed == []  # nor does it read the text again
     assert second.get_template("LICENSE.jinja").render(name="b") == f"b {tmp_path} licence"
     assert len(compiles) == 1  # a text the store has not seen
     other = jinja2.Environment(variable_start_string="[[", variable_end_string="]]")
