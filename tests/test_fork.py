@@ -153,17 +153,7 @@ def test_trusting_the_fork_once_replaces_trust_flag(
     scenario: dict[str, Path], tmp_path: Path, monkeypatch
 ) -> None:
     dest = tmp_path / "p"
-    # pip: the fork's uv default would lock against the index, which has nothing to do with trust.
-    args: list[str | Path] = [
-        "copy",
-        "--defaults",
-        "-d",
-        "project_name=acme-widgets",
-        "-d",
-        "ci_installer=pip",
-        scenario["fork"],
-        dest,
-    ]
+    args: list[str | Path] = ["copy", "--defaults", "-d", "project_name=acme-widgets", scenario["fork"], dest]
     refused = copier(*args, check=False)
     assert refused.returncode != 0
     assert "--trust" in refused.stdout + refused.stderr
