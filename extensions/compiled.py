@@ -112,8 +112,8 @@ def plain_text(environment: Environment, source: str) -> str | None:
 # compiled template in which each literal is a global of its own, numbered in order. Text outside
 # tags prints the same as a global holding it (no finalize, no autoescape); a string literal
 # parses as a name does where the tag holds an expression (`{{ }}`, `if`, `elif`, `print`),
-# except after `.`, `|` or `is` and before `=` (a keyword argument), which stay literals. A text
-# with any other tag (an extension's, `autoescape`) keeps its own compile.
+# except after `.`, `|`, `is` or `is not` and before `=` (a keyword argument), which stay
+# literals. A text with any other tag (an extension's, `autoescape`) keeps its own compile.
 _LITERAL = "__copier_python_lib_literal_{}__"
 _TAGS = frozenset(
     {"for", "if", "elif", "else", "block", "extends", "print", "macro", "include", "from", "import"}
@@ -163,6 +163,12 @@ def shape(environment: Environment, source: str) -> tuple[Shape, dict[str, str]]
             and (inside == "{{" or inside in _EXPRESSION_TAGS)
             and not (previous is not None and previous.type in (tokens.TOKEN_DOT, tokens.TOKEN_PIPE))
             and not (previous is not None and previous.test("name:is"))
+            and not (
+                at > 1
+                and previous is not None
+                and previous.test("name:not")
+                and lexed[at - 2].test("name:is")
+            )
             and not (at + 1 < len(lexed) and lexed[at + 1].type == tokens.TOKEN_ASSIGN)
         ):
             literals[name] = token.value

@@ -403,6 +403,9 @@ def test_texts_that_differ_in_their_literals_render_as_jinja_renders_them(
         "{{ f('a'=1) }}",  # a keyword argument's name
         "{{ x | 'a' }}",  # a filter's name
         "{{ x is 'a' }}",  # a test's name
+        "{% if x is not 'a' %}y{% endif %}",  # a test's name, where Jinja's compiler is lenient
+        "{% if false %}{{ x is not 'a' }}{% endif %}",
+        "{{ 'a' if x is not 'b' else 'c' }}",
         "{{ x 'a' }}",
         "{{ 'a }}",  # does not lex
         "{% trans %}a{% endtrans %}",  # an extension's tag
