@@ -171,13 +171,17 @@ def test_case_3_add_keeps_the_owners_zizmor_configuration(template: Path, tmp_pa
     assert (project / ".github/workflows/publish.yml").is_file()
 
 
+@pytest.mark.parametrize("answers_file", [None, CUSTOM], ids=["default-answers", "custom-answers"])
 def test_case_3_the_owners_own_files_of_the_templates_names_stay_theirs_through_an_update(
-    tmp_path: Path,
+    tmp_path: Path, answers_file: str | None
 ) -> None:
     """A retrofitted project's own Dependabot configuration and RELEASING.md are kept at the
     retrofit, and stay its own when a template release changes the template's: copier before
     9.12 (CI's oldest leg) matched no anchored `_skip_if_exists` pattern while updating, and
-    merged the template's files into the owner's with conflict markers."""
+    merged the template's files into the owner's with conflict markers. With copier's default
+    answers file, and with one of the project's choosing (`-a`), as a project that already has
+    another template's answers file does."""
+    options = ("-a", answers_file) if answers_file else ()
     template = make_template_repo(tmp_path / "template", tag="v1.0.0")
     project = existing_project("twine-release-setuppy", tmp_path / "legacy")
     own = {
@@ -187,16 +191,16 @@ def test_case_3_the_owners_own_files_of_the_templates_names_stay_theirs_through_
     for name, text in own.items():
         (project / name).write_text(text)
     commit_all(project, "The owner's own files")
-    retrofit(template, project)
+    retrofit(template, project, *options)
     commit_all(project, "Retrofit")
     for name in ("template/.github/dependabot.yml.jinja", "template/RELEASING.md.jinja"):
         with (template / name).open("a") as f:
             f.write("\n# Changed in 1.1.0\n")
     commit_all(template, "1.1.0")
     git(template, "tag", "v1.1.0")
-    copier("update", "--trust", "--defaults", cwd=project)
+    copier("update", "--trust", "--defaults", *options, cwd=project)
     assert {name: (project / name).read_text() for name in own} == own
-    assert load_yaml(project / ".copier-answers.yml")["_commit"] == "v1.1.0"
+    assert load_yaml(project / (answers_file or ".copier-answers.yml"))["_commit"] == "v1.1.0"
 
 
 def test_another_templates_answers_file_is_kept_and_named(template: Path, tmp_path: Path) -> None:
