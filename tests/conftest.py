@@ -72,28 +72,29 @@ _SLOW_CALLS = re.compile(
 )
 
 
-# The test files that take longest, longest first (seconds of test time on 2026-12-04, from a
-# junit report of the README's command). xdist hands whole files to its workers in the order
-# collected (`--dist loadfile --no-loadscope-reorder`): the long ones go first and the many
-# short ones fill in at the end, so both workers finish together (about 11 s sooner than in
-# xdist's own order, by test count, where test_options and test_release came late). The
-# order decides nothing else; a file not listed runs after these, in the usual order.
+# The test files that take longest, longest first (seconds of test time on 2026-12-04 night,
+# from a junit report of the README's command). xdist hands whole files to its workers in the
+# order collected (`--dist loadfile --no-loadscope-reorder`): the long ones go first and the many
+# short ones fill in at the end, so both workers finish together (within 3 s of each other that
+# night; xdist's own order, by test count, left one about 11 s behind). The order decides
+# nothing else; a file not listed runs after these, in the usual order.
 LONGEST_FIRST = (
-    "test_retrofit.py",  # 136
-    "test_nothing_lost.py",  # 95
-    "test_update.py",  # 89
-    "test_release.py",  # 84
-    "test_options.py",  # 78
-    "test_terminal.py",  # 71
-    "test_project.py",  # 69
-    "test_fork.py",  # 43
-    "test_workflows.py",  # 39
-    "test_update_pull_request.py",  # 37
-    "test_retrofit_release.py",  # 29
-    "test_compiled.py",  # 28
-    "test_uv_lock.py",  # 24
-    "test_same_renders.py",  # 22
+    "test_retrofit.py",  # 141
+    "test_update.py",  # 104
+    "test_nothing_lost.py",  # 96
+    "test_options.py",  # 86
+    "test_release.py",  # 67
+    "test_project.py",  # 54
+    "test_terminal.py",  # 46
+    "test_workflows.py",  # 35
+    "test_update_pull_request.py",  # 33
+    "test_uv_lock.py",  # 28
+    "test_compiled.py",  # 27
+    "test_retrofit_release.py",  # 24
+    "test_same_renders.py",  # 23
     "test_answers.py",  # 21
+    "test_retrofit_refusals.py",  # 19
+    "test_checks.py",  # 18
 )
 
 
