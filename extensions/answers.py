@@ -96,15 +96,18 @@ def question_error(question: str, value: Any, retrofit: Any = "no", conf: Any = 
 
 
 @pass_context
-def refused(context: Context, value: Any, question: str) -> str:
-    """A question's validator: its rule's sentence, shortened to what copier shows at a prompt on
-    80 columns (prompts.fit). Copier before 9.11 checks the empty default of a required answer
-    once before the prompt: that one look passes (prompts.answer_error)."""
+def refused(context: Context, question: str) -> str:
+    """A question's validator, ``{{ refused('NAME') }}``: its rule's sentence about the answer
+    being checked (copier puts it in the context under the question's name), shortened to what
+    copier shows at a prompt on 80 columns (prompts.fit). Copier before 9.11 checks the empty
+    default of a required answer once before the prompt: that one look passes
+    (prompts.answer_error). Every validator is the same text but for the name, a literal, so
+    all of them compile once (compiled.py)."""
     rule = prompts.answer_error(
         question,
         lambda text: question_error(question, text, context.get("retrofit"), context.get("_copier_conf")),
     )
-    return prompts.fit(context, rule(value), question)
+    return prompts.fit(context, rule(context.resolve(question)), question)
 
 
 # Why a choice is shown disabled at a prompt, short enough to follow its label at 80 columns.

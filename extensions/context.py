@@ -147,7 +147,6 @@ class Filters(Extension):
             {
                 "import_name": names.import_name,
                 "pick": answers.pick,
-                "refused": answers.refused,
                 "fit": prompts.fit,
                 "required": prompts.required,
                 "folder_name": prompts.folder_name,
@@ -169,6 +168,7 @@ class Filters(Extension):
                 "copier_operation": folder.copier_operation,
                 "opt_in_default": answers.opt_in_default,
                 "given_ok": answers.given_ok,
+                "refused": answers.refused,
                 "choice_refused": answers.choice_refused,
                 "default_python_min": lambda: pythons.default_min(today()),
                 "released_pythons": lambda: pythons.released(today()),

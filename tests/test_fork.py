@@ -56,12 +56,12 @@ def set_org_defaults(fork: Path, values: dict) -> None:
 def test_org_yml_keys_are_exactly_the_questions_that_read_them() -> None:
     org = load_yaml(TEMPLATE_DIR / "org.yml")
     copier_yml = (TEMPLATE_DIR / "copier.yml").read_text()
-    used = set(re.findall(r"^  default: .*?\borg\.(\w+)", copier_yml, re.MULTILINE))
+    used = set(re.findall(r"^  default: .*?\borg\['(\w+)'\]", copier_yml, re.MULTILINE))
     assert used == set(org)
     questions = {k for k in load_yaml(TEMPLATE_DIR / "copier.yml") if not k.startswith("_")}
     assert set(org) <= questions
     for key in org:  # each key feeds the default of its own question
-        pattern = rf"^{key}:\n(?:  .*\n)*?  default: \"{{{{ .*\borg\.{key}\b"
+        pattern = rf"^{key}:\n(?:  .*\n)*?  default: \"{{{{ .*\borg\['{key}'\]"
         assert re.search(pattern, copier_yml, re.MULTILINE), key
 
 

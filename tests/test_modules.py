@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2.sandbox import SandboxedEnvironment
@@ -432,6 +433,20 @@ def test_texts_that_differ_in_their_literals_compile_once() -> None:
     for text in ("{{ given('docs') | lower }}", "{% if x %}/README.md{% endif %}x{{ y }}"):
         env.from_string(text)
     assert len(compiles) == 4  # another shape
+
+
+def test_every_validator_names_its_own_question_in_one_shape() -> None:
+    """A text question's validator is ``{{ refused('NAME') }}`` with its own name (a copied line
+    that names another question would check the wrong rule), and all of them are one shape, so
+    a render compiles one validator for them all."""
+    config = yaml.safe_load((TEMPLATE_DIR / "copier.yml").read_text(encoding="utf-8"))
+    questions = {key: value for key, value in config.items() if not key.startswith("_")}
+    validators = {key: q["validator"] for key, q in questions.items() if "refused(" in q.get("validator", "")}
+    assert validators == {key: f"{{{{ refused('{key}') }}}}" for key in validators}
+    text_questions = {key for key, q in questions.items() if q["type"] == "str" and "choices" not in q}
+    assert text_questions <= set(validators)
+    env = SandboxedEnvironment()
+    assert len({compiled.shape(env, text)[0] for text in validators.values()}) == 1  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
