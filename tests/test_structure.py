@@ -17,7 +17,7 @@ import pytest
 
 from extensions.pins import uses
 from extensions.retrofit import upgrade as upgrade_module
-from helpers import TEMPLATE_DIR, copy_in_process, existing_project, git
+from helpers import TEMPLATE_DIR, commit_all, copy_in_process, existing_project, git, make_template_repo
 
 # Copier runs in this process here: copier 9.10.0 (the oldest supported, CI's second leg) calls
 # a pathspec API that is deprecated and leaves a directory iterator open; neither is ours.
@@ -82,6 +82,29 @@ def test_an_update_of_a_new_project_imports_nothing_of_the_retrofit(template: Pa
     assert any(name.endswith(".context") for name in loaded)  # the update's renders loaded the package
     assert not [name for name in loaded if ".retrofit" in name]
     assert (project / "README.md").read_text(encoding="utf-8") == "Mine.\n"
+
+
+def _compiled_partials() -> set[tuple[object, ...]]:
+    """The files of partials/ whose code the process holds (compiled.py's store)."""
+    codes = sys.modules["copier_python_lib_compiled"].codes
+    return {key for key in codes if key[0] == "file" and str(key[2]).startswith("partials/")}
+
+
+def test_only_an_upgraded_project_compiles_the_retrofits_partial(tmp_path: Path) -> None:
+    """RELEASING.md imports the retrofit's paragraphs (partials/) only for an upgraded project:
+    a new project's render does not compile them. The partial is made unique to this test, so
+    that another test's render in this process cannot have compiled it already."""
+    template = make_template_repo(tmp_path / "template")
+    with (template / "partials" / "RELEASING-upgrade.md.jinja").open("a", encoding="utf-8") as f:
+        f.write(f"{{# {tmp_path} #}}\n")
+    commit_all(template, "A partial of this test's own")
+    copy_in_process(template, tmp_path / "new", "HEAD")
+    assert "pending publisher" in (tmp_path / "new" / "RELEASING.md").read_text(encoding="utf-8")
+    before = _compiled_partials()
+    project = existing_project("twine-release-setuppy", tmp_path / "project")
+    copier.run_copy(str(template), project, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    assert "Register the trusted publisher" in (project / "RELEASING.md").read_text(encoding="utf-8")
+    assert len(_compiled_partials() - before) == 1
 
 
 def test_a_retrofit_plans_once_in_copiers_process(template: Path, tmp_path: Path) -> None:
