@@ -56,7 +56,7 @@ def release_v2(template: Path) -> None:
     """The fixture's template release: a renamed question, and changes to three files."""
     replace_in_files(template, "release_environment", "deploy_environment")
     # org.yml's keys never change (forks edit that file): the renamed question still reads its old key.
-    edit(template / "copier.yml", "org.deploy_environment", "org.release_environment")
+    edit(template / "copier.yml", "org['deploy_environment']", "org['release_environment']")
     edit(template / "copier.yml", "_migrations:\n", RENAME_MIGRATION.strip() + "\n")
     edit(template / "template/.github/workflows/test.yml.jinja", "timeout-minutes: 15", "timeout-minutes: 20")
     edit(template / "template/pyproject.toml.jinja", 'minversion = "8.0"', 'minversion = "8.3"')
