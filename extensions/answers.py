@@ -143,13 +143,15 @@ def given_ok(context: Context, question: str) -> bool:
     return True
 
 
-def opt_in_default(question: str, organisation: Any, default: str, on_update: str) -> str:
+@pass_context
+def opt_in_default(context: Context, question: str, organisation: Any, default: str, on_update: str) -> str:
     """The default of a question that changes a project's shape (its systems, free-threaded
     job, docs, versioning, command line): the ``organisation``'s answer in org.yml (else
     ``default``) for a new project; ``on_update`` for a project that updates into the
     question, which keeps its shape (organisation defaults apply to new projects only) until
-    its owner answers otherwise."""
-    if copier_operation() == "update":
+    its owner answers otherwise, and for an existing project (a retrofit), which is not asked
+    and keeps its own."""
+    if copier_operation() == "update" or (context.get("retrofit") or "no") != "no":
         return on_update
     # Asked of new projects only: the rule of a new project.
     return prompts.pick([organisation, default], lambda value: question_error(question, value))

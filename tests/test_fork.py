@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from helpers import (
+    FIXTURES,
     TEMPLATE_DIR,
     commit_all,
     copier,
@@ -114,6 +116,43 @@ def test_project_from_the_fork_gets_every_org_default(org_project: Path) -> None
 def test_fork_only_files_reach_the_project(org_project: Path) -> None:
     assert (org_project / ".github/CODEOWNERS").read_text() == CODEOWNERS
     assert (org_project / ".github/workflows/org-audit.yml").is_file()
+
+
+def test_options_for_new_projects_do_not_reach_a_retrofit(scenario: dict[str, Path], tmp_path: Path) -> None:
+    """org.yml's options that shape a new project (a docs site, an audit workflow, GitHub
+    attestations, PyPy, a version from tags) are not asked of an existing project, and do not
+    reach it: a retrofit from such a fork adds only the release setup, as upstream's does."""
+    fork = tmp_path / "fork"
+    run(["git", "clone", "-q", scenario["upstream"], fork])
+    options = {
+        **ORG,
+        "docs": "mkdocs",
+        "dependency_audit": True,
+        "attestations": True,
+        "pypy": True,
+        "versioning": "git",
+    }
+    set_org_defaults(fork, options)
+    commit_all(fork, "Every option on for new projects")
+    project = tmp_path / "quiet"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    (project / ".github/workflows/release.yml").unlink()
+    run(["git", "init", "-q", project])
+    commit_all(project, "No release workflow yet")
+    copier("copy", "--trust", "--defaults", "--vcs-ref=HEAD", fork, ".", cwd=project)
+    added = set(git(project, "ls-files", "--others").split())
+    # zizmor.yml: this fork does not pin actions (ORG), a policy that does reach its retrofits.
+    assert added == {
+        ".copier-answers.yml",
+        "RELEASING.md",
+        ".github/dependabot.yml",
+        ".github/zizmor.yml",
+        ".github/workflows/publish.yml",
+    }
+    publish = (project / ".github/workflows/publish.yml").read_text()
+    assert "actions/attest" not in publish and "fetch-depth" not in publish
+    releasing = (project / "RELEASING.md").read_text()
+    assert "documentation site" not in releasing and "There is no version to set" not in releasing
 
 
 def test_fork_merges_upstream_and_projects_update(scenario: dict[str, Path], org_project: Path) -> None:
