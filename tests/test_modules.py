@@ -172,6 +172,75 @@ def test_the_project_reader_takes_pep_621_metadata(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("files", "versioning"),
+    [
+        ({"pyproject.toml": '[project]\nname = "a"\nversion = "1.0"\n'}, None),
+        (
+            {"pyproject.toml": '[project]\nname = "a"\ndynamic = ["version"]\n[tool.setuptools_scm]\n'},
+            "git",
+        ),
+        (
+            {
+                "pyproject.toml": '[build-system]\nrequires = ["setuptools>=64", "setuptools-scm>=8"]\n'
+                '[project]\nname = "a"\ndynamic = ["version"]\n'
+            },
+            "git",
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "a"\ndynamic = ["version"]\n[tool.hatch.version]\nsource = "vcs"\n'
+            },
+            "git",
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "a"\ndynamic = ["version"]\n[tool.hatch.version]\npath = "a/__init__.py"\n'
+            },
+            None,
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "a"\ndynamic = ["version"]\n[tool.pdm.version]\nsource = "scm"\n'
+            },
+            "git",
+        ),
+        (
+            {
+                "pyproject.toml": '[tool.poetry]\nname = "a"\n[tool.poetry-dynamic-versioning]\nenable = true\n'
+            },
+            "git",
+        ),
+        ({"setup.py": "from setuptools import setup\nsetup(name='a', use_scm_version=True)\n"}, "git"),
+        (
+            {"setup.py": "from setuptools import setup\n# use_scm_version=True one day\nsetup(name='a')\n"},
+            None,
+        ),
+        ({"setup.cfg": "[metadata]\nname = a\n[versioneer]\nVCS = git\n"}, "git"),
+    ],
+    ids=[
+        "static",
+        "scm-table",
+        "scm-requires",
+        "hatch-vcs",
+        "hatch-path",
+        "pdm-scm",
+        "poetry-dv",
+        "setup-py",
+        "comment",
+        "versioneer",
+    ],
+)
+def test_the_project_reader_sees_a_version_from_git_tags(
+    tmp_path: Path, files: dict[str, str], versioning: str | None
+) -> None:
+    """A project whose version comes from its git tags: the retrofit's publish.yml must fetch the
+    tags before it builds (`versioning: git`); a version in a file is read as it is."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert project.metadata(tmp_path).get("versioning") == versioning
+
+
+@pytest.mark.parametrize(
     ("job_if", "upload_if", "condition"),
     [
         ("", "startsWith(github.ref, 'refs/tags/')", "startsWith(github.ref, 'refs/tags/')"),

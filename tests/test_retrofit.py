@@ -468,6 +468,28 @@ def test_project_without_publishing_gets_publish_yml_and_nothing_else(template: 
     assert zizmor_pedantic(project / ".github/workflows/publish.yml") == []
 
 
+def test_project_whose_version_comes_from_git_tags_gets_a_build_that_fetches_them(
+    template: Path, tmp_path: Path
+) -> None:
+    """setuptools-scm reads the version from the tags: publish.yml's build checks out the whole
+    history (a shallow clone builds 0.1.devN, which the tag check refuses), whatever the
+    template's default for a new project."""
+    project = tmp_path / "tagged"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    (project / ".github/workflows/release.yml").unlink()
+    (project / "setup.py").write_text("from setuptools import setup\n\nsetup(use_scm_version=True)\n")
+    run(["git", "init", "-q", project])
+    commit_all(project, "No release workflow yet; the version is the tag")
+    retrofit(template, project)
+    [checkout] = [
+        s
+        for s in workflow(project, "publish.yml")["jobs"]["build"]["steps"]
+        if "checkout" in s.get("uses", "")
+    ]
+    assert checkout["with"]["fetch-depth"] == 0
+    assert "There is no version to set" in (project / "RELEASING.md").read_text()
+
+
 def test_project_without_publishing_or_tests_workflow_gets_no_guessed_tests(
     template: Path, tmp_path: Path
 ) -> None:

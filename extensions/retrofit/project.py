@@ -236,6 +236,7 @@ def metadata(root: Path) -> dict[str, str]:
         poetry.get("license") if isinstance(poetry.get("license"), str) else "",
         _license(root, project, cfg, setup),
     )
+    first("versioning", "git" if _version_from_git(root, pyproject) else "")
     # The repository that runs the workflow is the one PyPI must trust: `origin` first; the
     # metadata's URLs (which may name a parent organisation's repository) only without one.
     urls = [
@@ -264,6 +265,41 @@ def _backend(pyproject: dict[str, Any]) -> str:
     if not isinstance(name, str) or name.startswith("setuptools."):
         return "setuptools"
     return "hatchling" if name.startswith("hatchling.") else "other"
+
+
+_SCM_REQUIRES = re.compile(r"setuptools[-_]scm\b", re.IGNORECASE)
+
+
+def _version_from_git(root: Path, pyproject: dict[str, Any]) -> bool:
+    """Whether the project's version comes from its git tags, so that a build needs the
+    repository's history: setuptools-scm (its table, or its build requirement with a dynamic
+    version, or ``use_scm_version`` in setup.py), hatch-vcs, PDM's scm source,
+    poetry-dynamic-versioning, versioneer. A version read from a file is not."""
+    tool = pyproject.get("tool") or {}
+    if not isinstance(tool, dict):
+        return False
+    dynamic = (pyproject.get("project") or {}).get("dynamic") or []
+    requires = (pyproject.get("build-system") or {}).get("requires") or []
+    hatch = ((tool.get("hatch") or {}).get("version") or {}) if isinstance(tool.get("hatch"), dict) else {}
+    pdm = ((tool.get("pdm") or {}).get("version") or {}) if isinstance(tool.get("pdm"), dict) else {}
+    dynamic_versioning = tool.get("poetry-dynamic-versioning") or {}
+    if (
+        "setuptools_scm" in tool
+        or ("version" in dynamic and any(isinstance(r, str) and _SCM_REQUIRES.match(r) for r in requires))
+        or (isinstance(hatch, dict) and hatch.get("source") == "vcs")
+        or (isinstance(pdm, dict) and pdm.get("source") == "scm")
+        or (isinstance(dynamic_versioning, dict) and dynamic_versioning.get("enable") is True)
+    ):
+        return True
+    cfg = read_text(root / "setup.cfg") or ""
+    if re.search(r"^\[versioneer\]", cfg, re.MULTILINE):
+        return True
+    setup = read_text(root / "setup.py")
+    try:
+        tree = ast.parse(setup or "")
+    except (SyntaxError, ValueError):
+        return False
+    return any(isinstance(node, ast.keyword) and node.arg == "use_scm_version" for node in ast.walk(tree))
 
 
 def _license(root: Path, project: dict[str, Any], cfg: dict[str, str], setup: dict[str, str]) -> str:
