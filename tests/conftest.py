@@ -72,29 +72,37 @@ _SLOW_CALLS = re.compile(
 )
 
 
-# The test files that take longest, longest first (seconds of test time on 2026-12-04 night,
-# from a junit report of the README's command). xdist hands whole files to its workers in the
-# order collected (`--dist loadfile --no-loadscope-reorder`): the long ones go first and the many
-# short ones fill in at the end, so both workers finish together (within 3 s of each other that
-# night; xdist's own order, by test count, left one about 11 s behind). The order decides
-# nothing else; a file not listed runs after these, in the usual order.
+# The test files that take longest, longest first (seconds of test time on 2026-12-05, from
+# a junit report of the README's command; every file of 5 s or more). xdist hands whole files
+# to its workers in the order collected (`--dist loadfile --no-loadscope-reorder`): the long
+# ones go first and the many short ones fill in at the end, so both workers finish together.
+# On 2026-12-05 a list that stopped at 18 s left test_template_news.py (a module fixture,
+# 12 s) and test_renovate.py to the end of one worker, 19 s after the other. The order
+# decides nothing else; a file not listed runs after these, in the usual order.
 LONGEST_FIRST = (
-    "test_retrofit.py",  # 141
-    "test_update.py",  # 104
-    "test_nothing_lost.py",  # 96
-    "test_options.py",  # 86
-    "test_release.py",  # 67
-    "test_project.py",  # 54
-    "test_terminal.py",  # 46
-    "test_workflows.py",  # 35
+    "test_retrofit.py",  # 147
+    "test_update.py",  # 105
+    "test_nothing_lost.py",  # 101
+    "test_options.py",  # 83
+    "test_release.py",  # 71
+    "test_project.py",  # 59
+    "test_terminal.py",  # 52
+    "test_workflows.py",  # 39
     "test_update_pull_request.py",  # 33
-    "test_uv_lock.py",  # 28
+    "test_uv_lock.py",  # 29
     "test_compiled.py",  # 27
-    "test_retrofit_release.py",  # 24
-    "test_same_renders.py",  # 23
+    "test_retrofit_release.py",  # 27
+    "test_same_renders.py",  # 21
     "test_answers.py",  # 21
-    "test_retrofit_refusals.py",  # 19
     "test_checks.py",  # 18
+    "test_retrofit_refusals.py",  # 18
+    "test_install.py",  # 15
+    "test_copy.py",  # 14
+    "test_template_news.py",  # 12
+    "test_ci.py",  # 11
+    "test_renovate.py",  # 10
+    "test_fork.py",  # 9
+    "test_audits.py",  # 5
 )
 
 
