@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 import pytest
+import tomllib
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -216,6 +217,7 @@ def test_the_project_reader_takes_pep_621_metadata(tmp_path: Path) -> None:
             None,
         ),
         ({"setup.cfg": "[metadata]\nname = a\n[versioneer]\nVCS = git\n"}, "git"),
+        ({"pyproject.toml": 'project = "a"\ntool = 1\n[build-system]\nrequires = "setuptools-scm"\n'}, None),
     ],
     ids=[
         "static",
@@ -228,6 +230,7 @@ def test_the_project_reader_takes_pep_621_metadata(tmp_path: Path) -> None:
         "setup-py",
         "comment",
         "versioneer",
+        "odd-types",
     ],
 )
 def test_the_project_reader_sees_a_version_from_git_tags(
@@ -237,6 +240,10 @@ def test_the_project_reader_sees_a_version_from_git_tags(
     tags before it builds (`versioning: git`); a version in a file is read as it is."""
     for name, text in files.items():
         (tmp_path / name).write_text(text)
+    pyproject = tomllib.loads(files.get("pyproject.toml", ""))
+    assert project._version_from_git(tmp_path, pyproject) == (versioning == "git")
+    if not isinstance(pyproject.get("project", {}), dict):
+        return  # a table of the wrong type: the reader's other fields do not take one yet
     assert project.metadata(tmp_path).get("versioning") == versioning
 
 

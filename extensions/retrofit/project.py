@@ -275,20 +275,25 @@ def _version_from_git(root: Path, pyproject: dict[str, Any]) -> bool:
     repository's history: setuptools-scm (its table, or its build requirement with a dynamic
     version, or ``use_scm_version`` in setup.py), hatch-vcs, PDM's scm source,
     poetry-dynamic-versioning, versioneer. A version read from a file is not."""
-    tool = pyproject.get("tool") or {}
-    if not isinstance(tool, dict):
-        return False
-    dynamic = (pyproject.get("project") or {}).get("dynamic") or []
-    requires = (pyproject.get("build-system") or {}).get("requires") or []
-    hatch = ((tool.get("hatch") or {}).get("version") or {}) if isinstance(tool.get("hatch"), dict) else {}
-    pdm = ((tool.get("pdm") or {}).get("version") or {}) if isinstance(tool.get("pdm"), dict) else {}
-    dynamic_versioning = tool.get("poetry-dynamic-versioning") or {}
+
+    def table(parent: Any, key: str) -> dict[str, Any]:  # a TOML table, or {} for anything else
+        value = parent.get(key) if isinstance(parent, dict) else None
+        return value if isinstance(value, dict) else {}
+
+    tool = table(pyproject, "tool")
+    dynamic = table(pyproject, "project").get("dynamic")
+    requires = table(pyproject, "build-system").get("requires")
     if (
         "setuptools_scm" in tool
-        or ("version" in dynamic and any(isinstance(r, str) and _SCM_REQUIRES.match(r) for r in requires))
-        or (isinstance(hatch, dict) and hatch.get("source") == "vcs")
-        or (isinstance(pdm, dict) and pdm.get("source") == "scm")
-        or (isinstance(dynamic_versioning, dict) and dynamic_versioning.get("enable") is True)
+        or (
+            isinstance(dynamic, list)
+            and "version" in dynamic
+            and isinstance(requires, list)
+            and any(isinstance(r, str) and _SCM_REQUIRES.match(r) for r in requires)
+        )
+        or table(table(tool, "hatch"), "version").get("source") == "vcs"
+        or table(table(tool, "pdm"), "version").get("source") == "scm"
+        or table(tool, "poetry-dynamic-versioning").get("enable") is True
     ):
         return True
     cfg = read_text(root / "setup.cfg") or ""
