@@ -139,7 +139,7 @@ class Destination:
 
     def choice_error(self, choice: str) -> str:
         """A choice of ``retrofit`` other than the derived one is shown disabled, with why (so
-        that copier < 9.18, which shows the question, accepts only the derived answer)."""
+        that copier < 9.19, which shows the question, accepts only the derived answer)."""
         return "" if choice == self.mode else "not what this folder holds"
 
     @functools.cached_property

@@ -253,6 +253,36 @@ def make_template_repo(path: Path, tag: str = "v1.0.0") -> Path:
     return path
 
 
+# Release 1.1.0 of this template ("Release 1.1.0" in git log; CI's clone of main has no tags).
+RELEASE_1_1_0 = "27872ef"
+
+
+def template_at(commit: str, dest: Path) -> Path:
+    """A template repository whose v0.1.0 is this template at ``commit`` and whose v0.2.0 is
+    the working tree under test: the history a user's project crosses on `copier update`."""
+    if run(["git", "-C", TEMPLATE_DIR, "cat-file", "-e", f"{commit}^{{commit}}"], check=False).returncode:
+        message = f"commit {commit} is not in this clone: the update tests need the full history"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (clone without --depth)")
+        pytest.skip(message)
+    dest.mkdir(parents=True)
+    archive = run(["git", "-C", TEMPLATE_DIR, "archive", "--format=tar", "-o", dest / "old.tar", commit])
+    assert archive.returncode == 0
+    run(["tar", "-xf", dest / "old.tar", "-C", dest])
+    (dest / "old.tar").unlink()
+    run(["git", "init", "-q", dest])
+    commit_all(dest, f"template at {commit}")
+    git(dest, "tag", "v0.1.0")
+    for item in dest.iterdir():
+        if item.name != ".git":
+            shutil.rmtree(item) if item.is_dir() else item.unlink()
+    shutil.copytree(TEMPLATE_DIR, dest, ignore=NOT_TEMPLATE, dirs_exist_ok=True)
+    commit_all(dest, "template under test")
+    git(dest, "tag", "v0.2.0")
+    pack(dest)
+    return dest
+
+
 def replace_in_files(root: Path, old: str, new: str) -> None:
     """Replace text in copier.yml and every file of template/ (a fixture's template change)."""
     for file in [root / "copier.yml", *(p for p in (root / "template").rglob("*") if p.is_file())]:

@@ -19,6 +19,7 @@ import yaml
 
 from helpers import (
     FIXTURES,
+    RELEASE_1_1_0,
     TEMPLATE_DIR,
     Runner,
     actionlint,
@@ -36,6 +37,7 @@ from helpers import (
     run,
     snapshot,
     steps_using,
+    template_at,
     tool,
     workflow,
 )
@@ -536,6 +538,28 @@ def test_update_after_retrofit_upgrades_a_token_that_came_back(tmp_path: Path) -
     assert (project / "pyproject.toml").read_bytes() == (
         FIXTURES / "twine-tag-onefile/pyproject.toml"
     ).read_bytes()
+
+
+def test_update_brings_the_tag_fetch_to_a_project_retrofitted_before_it(tmp_path: Path) -> None:
+    """Release 1.1.0 gave a project whose version comes from its tags (add mode) a shallow
+    checkout. Copier takes an update's changes from its renders of the old and the new version
+    in empty folders, where the project's files cannot be read, so `versioning` must reach
+    them as a recorded answer: before it was recorded, the update left the checkout shallow."""
+    template = template_at(RELEASE_1_1_0, tmp_path / "template")
+    project = tmp_path / "tagged"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    (project / ".github/workflows/release.yml").unlink()
+    (project / "setup.py").write_text("from setuptools import setup\n\nsetup(use_scm_version=True)\n")
+    run(["git", "init", "-q", project])
+    commit_all(project, "No release workflow yet; the version is the tag")
+    copier("copy", "--trust", "--defaults", "--vcs-ref=v0.1.0", template, ".", cwd=project)
+    assert "fetch-depth" not in (project / ".github/workflows/publish.yml").read_text()
+    commit_all(project, "Trusted Publishing, with template 1.1.0")
+    copier("update", "--trust", "--defaults", cwd=project)
+    [checkout] = steps_using(workflow(project, "publish.yml")["jobs"]["build"], "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0
+    answers = load_yaml(project / ".copier-answers.yml")
+    assert (answers["_commit"], answers["versioning"]) == ("v0.2.0", "git")
 
 
 def test_the_publisher_is_the_repository_origin_names_not_the_metadata(

@@ -310,7 +310,7 @@ def test_update_at_80_columns(copier_command: list[str], template: Path, tmp_pat
 def test_only_the_derived_project_kind_can_be_chosen(
     copier_command: list[str], template: Path, tmp_path: Path
 ) -> None:
-    """Copier before 9.18 shows "This folder is:": in an empty folder, arrowing down to "an
+    """Copier before 9.19 shows "This folder is:": in an empty folder, arrowing down to "an
     existing project" and pressing Enter still makes a new project (the others are disabled)."""
     down = "\x1b[B"
     terminal = Terminal(copier_command, ["copy", "--trust", str(template), "fresh"], tmp_path, columns=80)

@@ -8,9 +8,7 @@ committed, edited by its user, committed; then `copier update`.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -18,7 +16,6 @@ import pytest
 
 from extensions import backends
 from helpers import (
-    NOT_TEMPLATE,
     REQUIRED_ANSWERS,
     TEMPLATE_DIR,
     commit_all,
@@ -29,9 +26,9 @@ from helpers import (
     load_yaml,
     make_template_repo,
     make_venv,
-    pack,
     replace_in_files,
     run,
+    template_at,
     workflow,
 )
 
@@ -235,32 +232,6 @@ DELETED = "CHANGELOG.md"
 OWN_FILES = {
     ".github/release.yml": "changelog:\n  categories:\n    - title: Everything\n      labels: ['*']\n"
 }
-
-
-def template_at(commit: str, dest: Path) -> Path:
-    """A template repository whose v0.1.0 is this template at ``commit`` and whose v0.2.0 is
-    the working tree under test: the history a user's project crosses on `copier update`."""
-    if run(["git", "-C", TEMPLATE_DIR, "cat-file", "-e", f"{commit}^{{commit}}"], check=False).returncode:
-        message = f"commit {commit} is not in this clone: the update tests need the full history"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (clone without --depth)")
-        pytest.skip(message)
-    dest.mkdir(parents=True)
-    archive = run(["git", "-C", TEMPLATE_DIR, "archive", "--format=tar", "-o", dest / "old.tar", commit])
-    assert archive.returncode == 0
-    run(["tar", "-xf", dest / "old.tar", "-C", dest])
-    (dest / "old.tar").unlink()
-    run(["git", "init", "-q", dest])
-    commit_all(dest, f"template at {commit}")
-    git(dest, "tag", "v0.1.0")
-    for item in dest.iterdir():
-        if item.name != ".git":
-            shutil.rmtree(item) if item.is_dir() else item.unlink()
-    shutil.copytree(TEMPLATE_DIR, dest, ignore=NOT_TEMPLATE, dirs_exist_ok=True)
-    commit_all(dest, "template under test")
-    git(dest, "tag", "v0.2.0")
-    pack(dest)
-    return dest
 
 
 def tree(root: Path) -> dict[str, bytes]:
