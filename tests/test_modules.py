@@ -218,6 +218,52 @@ def test_the_project_reader_takes_pep_621_metadata(tmp_path: Path) -> None:
         ),
         ({"setup.cfg": "[metadata]\nname = a\n[versioneer]\nVCS = git\n"}, "git"),
         ({"pyproject.toml": 'project = "a"\ntool = 1\n[build-system]\nrequires = "setuptools-scm"\n'}, None),
+        # setuptools-scm only chooses the sdist's files: the version is an attribute, or static.
+        (
+            {
+                "pyproject.toml": '[build-system]\nrequires = ["setuptools", "setuptools-scm"]\n'
+                '[project]\nname = "a"\ndynamic = ["version"]\n'
+                '[tool.setuptools.dynamic]\nversion = {attr = "a.__version__"}\n'
+            },
+            None,
+        ),
+        ({"pyproject.toml": '[project]\nname = "a"\nversion = "1.0"\n[tool.setuptools_scm]\n'}, None),
+        ({"pyproject.toml": '[project]\nname = "a"\ndynamic = ["version"]\n[tool.versioningit]\n'}, "git"),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "a"\ndynamic = ["version"]\n'
+                '[tool.hatch.version]\nsource = "uv-dynamic-versioning"\n'
+            },
+            "git",
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "a"\ndynamic = ["version"]\n',
+                "hatch.toml": '[version]\nsource = "vcs"\n',
+            },
+            "git",
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "a"\ndynamic = ["version"]\n'
+                "[tool.setuptools-git-versioning]\nenabled = true\n"
+            },
+            "git",
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "a"\ndynamic = ["version"]\n[tool.versioneer]\nVCS = "git"\n'
+            },
+            "git",
+        ),
+        ({"setup.py": "from setuptools import setup\nsetup(setup_requires=['pbr'], pbr=True)\n"}, "git"),
+        (
+            {
+                "setup.py": "from setuptools import setup\nsetup(setup_requires=['pbr'], pbr=True)\n",
+                "setup.cfg": "[metadata]\nname = a\nversion = 1.0\n",
+            },
+            None,
+        ),
     ],
     ids=[
         "static",
@@ -231,6 +277,15 @@ def test_the_project_reader_takes_pep_621_metadata(tmp_path: Path) -> None:
         "comment",
         "versioneer",
         "odd-types",
+        "scm-for-files-only",
+        "scm-table-static",
+        "versioningit",
+        "uv-dynamic-versioning",
+        "hatch-toml",
+        "setuptools-git-versioning",
+        "versioneer-toml",
+        "pbr",
+        "pbr-version-in-cfg",
     ],
 )
 def test_the_project_reader_sees_a_version_from_git_tags(
@@ -242,9 +297,19 @@ def test_the_project_reader_sees_a_version_from_git_tags(
         (tmp_path / name).write_text(text)
     pyproject = tomllib.loads(files.get("pyproject.toml", ""))
     assert project._version_from_git(tmp_path, pyproject) == (versioning == "git")
-    if not isinstance(pyproject.get("project", {}), dict):
-        return  # a table of the wrong type: the reader's other fields do not take one yet
     assert project.metadata(tmp_path).get("versioning") == versioning
+
+
+def test_the_project_reader_reads_values_of_the_wrong_type_as_nothing(tmp_path: Path) -> None:
+    """A key of pyproject.toml that holds something other than what its tool expects (a string
+    for a table or a list, a number in a list) says nothing: before, a traceback."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "a"\nauthors = "Ada"\nclassifiers = [{x = 1}]\nurls = ["u"]\n'
+        'license = 3\n[tool]\npoetry = {authors = [1], dependencies = ["python"]}\nflit = "x"\n'
+    )
+    assert project.metadata(tmp_path)["project_name"] == "a"
+    (tmp_path / "pyproject.toml").write_text('project = "a"\ntool = ["poetry"]\n')
+    assert "project_name" not in project.metadata(tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -166,15 +166,12 @@ def first_commit_author(root: Path) -> tuple[str, str]:
 def metadata(root: Path) -> dict[str, str]:
     """The answers an existing project implies; a key is missing when nothing says it."""
     pyproject = _toml(root / "pyproject.toml")
-    project = pyproject.get("project", {})
-    poetry = pyproject.get("tool", {}).get("poetry", {})
+    project = _table(pyproject, "project")
+    poetry = _table(_table(pyproject, "tool"), "poetry")
     # flit before PEP 621: [tool.flit.metadata], the name its dist-name or its module's.
-    flit = pyproject.get("tool", {}).get("flit", {}).get("metadata", {})
-    flit_name = (
-        flit.get("dist-name") or (flit.get("module") or "").replace("_", "-")
-        if isinstance(flit, dict)
-        else ""
-    )
+    flit = _table(_table(_table(pyproject, "tool"), "flit"), "metadata")
+    module = flit.get("module")
+    flit_name = flit.get("dist-name") or (module.replace("_", "-") if isinstance(module, str) else "")
     cfg, setup = _setup_cfg(root), _setup_py(root)
     found: dict[str, str] = {}
 
@@ -192,18 +189,19 @@ def metadata(root: Path) -> dict[str, str]:
         "description",
         project.get("description"),
         poetry.get("description"),
-        flit.get("description") if isinstance(flit, dict) else "",
+        flit.get("description"),
         cfg.get("description"),
         setup.get("description"),
     )
-    authors = project.get("authors") or []
-    author = authors[0] if authors and isinstance(authors[0], dict) else {}
-    poetry_author = _POETRY_AUTHOR.match((poetry.get("authors") or [""])[0] or "")
+    author = _first_item(project.get("authors"))
+    author = author if isinstance(author, dict) else {}
+    named = _first_item(poetry.get("authors"))
+    poetry_author = _POETRY_AUTHOR.match(named if isinstance(named, str) else "")
     first(
         "author_name",
         author.get("name"),
         poetry_author and poetry_author.group("name"),
-        flit.get("author") if isinstance(flit, dict) else "",
+        flit.get("author"),
         cfg.get("author"),
         setup.get("author"),
     )
@@ -211,7 +209,7 @@ def metadata(root: Path) -> dict[str, str]:
         "author_email",
         author.get("email"),
         poetry_author and poetry_author.group("email"),
-        flit.get("author-email") if isinstance(flit, dict) else "",
+        flit.get("author-email"),
         cfg.get("author_email"),
         setup.get("author_email"),
     )
@@ -224,8 +222,8 @@ def metadata(root: Path) -> dict[str, str]:
             first("author_email", email)
     requires = (
         project.get("requires-python")
-        or (poetry.get("dependencies") or {}).get("python")
-        or (flit.get("requires-python") if isinstance(flit, dict) else "")
+        or _table(poetry, "dependencies").get("python")
+        or flit.get("requires-python")
         or cfg.get("python_requires")
         or setup.get("python_requires")
         or ""
@@ -241,10 +239,10 @@ def metadata(root: Path) -> dict[str, str]:
     # metadata's URLs (which may name a parent organisation's repository) only without one.
     urls = [
         git_remote(root),
-        *(project.get("urls") or {}).values(),
+        *_table(project, "urls").values(),
         poetry.get("repository"),
         poetry.get("homepage"),
-        flit.get("home-page") if isinstance(flit, dict) else "",
+        flit.get("home-page"),
         cfg.get("url"),
         setup.get("url"),
     ]
@@ -255,6 +253,18 @@ def metadata(root: Path) -> dict[str, str]:
             found.setdefault("github_repo", repository[1])
             break
     return found
+
+
+def _table(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """The TOML table ``parent[key]``, or {} where it is missing or something else (a string,
+    a list): a file the reader does not understand reads as one that says nothing."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _first_item(value: Any) -> Any:
+    """A list's first item, or None (an empty list, or not a list)."""
+    return value[0] if isinstance(value, list) and value else None
 
 
 def _backend(pyproject: dict[str, Any]) -> str:
@@ -268,32 +278,42 @@ def _backend(pyproject: dict[str, Any]) -> str:
 
 
 _SCM_REQUIRES = re.compile(r"setuptools[-_]scm\b", re.IGNORECASE)
+# Where a version source is named, the sources that read it from the git tags: hatch's
+# (pyproject.toml [tool.hatch.version], or hatch.toml [version]) and PDM's.
+_HATCH_GIT_SOURCES = ("vcs", "uv-dynamic-versioning", "versioningit")
+# Tools that read the version from the tags wherever their table is in pyproject.toml.
+_GIT_TABLES = ("setuptools_scm", "versioningit", "versioneer")
 
 
 def _version_from_git(root: Path, pyproject: dict[str, Any]) -> bool:
     """Whether the project's version comes from its git tags, so that a build needs the
     repository's history: setuptools-scm (its table, or its build requirement with a dynamic
-    version, or ``use_scm_version`` in setup.py), hatch-vcs, PDM's scm source,
-    poetry-dynamic-versioning, versioneer. A version read from a file is not."""
-
-    def table(parent: Any, key: str) -> dict[str, Any]:  # a TOML table, or {} for anything else
-        value = parent.get(key) if isinstance(parent, dict) else None
-        return value if isinstance(value, dict) else {}
-
-    tool = table(pyproject, "tool")
-    dynamic = table(pyproject, "project").get("dynamic")
-    requires = table(pyproject, "build-system").get("requires")
+    version, or ``use_scm_version`` in setup.py), hatch-vcs, uv-dynamic-versioning,
+    versioningit, setuptools-git-versioning, PDM's scm source, poetry-dynamic-versioning,
+    versioneer, pbr. A version written in pyproject.toml, or read from a file or an
+    attribute, is not."""
+    tool = _table(pyproject, "tool")
+    project = _table(pyproject, "project")
+    dynamic = project.get("dynamic")
+    if isinstance(project.get("version"), str) or (
+        isinstance(_table(_table(tool, "setuptools"), "dynamic").get("version"), dict)
+    ):
+        return False  # [project] version = "X.Y.Z", or setuptools' attr/file: a version by hand
+    requires = _table(pyproject, "build-system").get("requires")
+    hatch_toml = _toml(root / "hatch.toml") if (root / "hatch.toml").is_file() else {}
     if (
-        "setuptools_scm" in tool
+        any(name in tool for name in _GIT_TABLES)
         or (
             isinstance(dynamic, list)
             and "version" in dynamic
             and isinstance(requires, list)
             and any(isinstance(r, str) and _SCM_REQUIRES.match(r) for r in requires)
         )
-        or table(table(tool, "hatch"), "version").get("source") == "vcs"
-        or table(table(tool, "pdm"), "version").get("source") == "scm"
-        or table(tool, "poetry-dynamic-versioning").get("enable") is True
+        or _table(_table(tool, "hatch"), "version").get("source") in _HATCH_GIT_SOURCES
+        or _table(hatch_toml, "version").get("source") in _HATCH_GIT_SOURCES
+        or _table(_table(tool, "pdm"), "version").get("source") == "scm"
+        or _table(tool, "poetry-dynamic-versioning").get("enable") is True
+        or _table(tool, "setuptools-git-versioning").get("enabled") is True
     ):
         return True
     cfg = read_text(root / "setup.cfg") or ""
@@ -304,15 +324,21 @@ def _version_from_git(root: Path, pyproject: dict[str, Any]) -> bool:
         tree = ast.parse(setup or "")
     except (SyntaxError, ValueError):
         return False
-    return any(isinstance(node, ast.keyword) and node.arg == "use_scm_version" for node in ast.walk(tree))
+    keywords = {node.arg: node.value for node in ast.walk(tree) if isinstance(node, ast.keyword)}
+    if "use_scm_version" in keywords or "setuptools_git_versioning" in keywords:
+        return True
+    # pbr=True: pbr reads the version from the tags unless setup.cfg's [metadata] sets one.
+    pbr = keywords.get("pbr")
+    return isinstance(pbr, ast.Constant) and pbr.value is True and "version" not in _setup_cfg(root)
 
 
 def _license(root: Path, project: dict[str, Any], cfg: dict[str, str], setup: dict[str, str]) -> str:
     declared = project.get("license")
     if isinstance(declared, str):
         return declared
-    for classifier in project.get("classifiers", []):
-        if classifier in _LICENSE_CLASSIFIERS:
+    classifiers = project.get("classifiers")
+    for classifier in classifiers if isinstance(classifiers, list) else []:
+        if isinstance(classifier, str) and classifier in _LICENSE_CLASSIFIERS:
             return _LICENSE_CLASSIFIERS[classifier]
     for path in sorted(root.glob("LICEN[CS]E*")):
         try:
