@@ -1,7 +1,8 @@
 """Keep a retrofitted project's own files of the template's names as they were before the update.
 
-A retrofit keeps the project's own `.github/dependabot.yml`, `.github/zizmor.yml` and
-RELEASING.md (`_skip_if_exists` in copier.yml, for an existing project only). Copier 9.12 and
+A retrofit keeps the project's own `.github/dependabot.yml`, `.github/zizmor.yml`,
+RELEASING.md and `.github/CODEOWNERS` (an organisation fork's place for its own; see
+`_skip_if_exists` in copier.yml, for an existing project only). Copier 9.12 and
 newer skip them on `copier update` too. Copier before 9.12 passes those patterns to its merge
 unrendered, so they match nothing: a template release that changes the template's file merges
 it into the owner's with conflict markers. Run after every update of a retrofitted project,
@@ -18,7 +19,7 @@ import sys
 from ._migration import git, restore_from_last_commit, run
 
 # The retrofit-only `_skip_if_exists` patterns of copier.yml (a test holds the two together).
-KEPT = (".github/dependabot.yml", ".github/zizmor.yml", "RELEASING.md")
+KEPT = (".github/dependabot.yml", ".github/zizmor.yml", "RELEASING.md", ".github/CODEOWNERS")
 
 
 def changed_since_commit() -> list[str]:

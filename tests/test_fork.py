@@ -118,6 +118,22 @@ def test_fork_only_files_reach_the_project(org_project: Path) -> None:
     assert (org_project / ".github/workflows/org-audit.yml").is_file()
 
 
+def test_a_retrofit_keeps_the_projects_own_codeowners(scenario: dict[str, Path], tmp_path: Path) -> None:
+    """The fork's own files reach an existing project where it has none; its own CODEOWNERS
+    stays. Before, copier stopped on the conflict (--defaults) after writing half the files,
+    or at a terminal offered to overwrite the owner's."""
+    project = tmp_path / "owned"
+    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    own = "* @acme/legacy-maintainers\n"
+    (project / ".github/CODEOWNERS").write_text(own)
+    run(["git", "init", "-q", project])
+    commit_all(project, "The project's own owners")
+    copier("copy", "--trust", "--defaults", "--vcs-ref=HEAD", scenario["fork"], ".", cwd=project)
+    assert (project / ".github/CODEOWNERS").read_text() == own
+    assert (project / ".github/workflows/org-audit.yml").is_file()
+    assert load_yaml(project / ".copier-answers.yml")["retrofit"] == "upgrade"
+
+
 def test_options_for_new_projects_do_not_reach_a_retrofit(scenario: dict[str, Path], tmp_path: Path) -> None:
     """org.yml's options that shape a new project (a docs site, an audit workflow, GitHub
     attestations, PyPy, a version from tags) are not asked of an existing project, and do not
