@@ -166,6 +166,7 @@ class Filters(Extension):
             {
                 "git_config": git_config,
                 "copier_operation": folder.copier_operation,
+                "copier_before": folder.copier_before,
                 "opt_in_default": answers.opt_in_default,
                 "given_ok": answers.given_ok,
                 "refused": answers.refused,

@@ -42,6 +42,20 @@ def copier_operation() -> str:
         return "unknown"
 
 
+def copier_before(version: str) -> bool:
+    """Whether the copier running is older than ``version`` (a task that only older copier
+    needs then runs; where copier's version cannot be read, it runs too: the safe guess)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(installed("copier")) < Version(version)
+    except (PackageNotFoundError, InvalidVersion):
+        return True
+
+
 def answers_path(conf: Any) -> Path:
     """The answers file copier is using for this run (``-a FILE``, or the template's default),
     inside the destination: every guard reads this one, never a fixed name."""

@@ -5,9 +5,9 @@ RELEASING.md and `.github/CODEOWNERS` (an organisation fork's place for its own;
 `_skip_if_exists` in copier.yml, for an existing project only). Copier 9.12 and
 newer skip them on `copier update` too. Copier before 9.12 passes those patterns to its merge
 unrendered, so they match nothing: a template release that changes the template's file merges
-it into the owner's with conflict markers. Run after every update of a retrofitted project,
-this script does what newer copier does: each of these files that the last commit holds is
-restored from it. With copier 9.12 and newer there is nothing to restore.
+it into the owner's with conflict markers. Run after each update of a retrofitted project on
+that copier (copier.yml's task asks `copier_before('9.12')`), this script does what newer
+copier does: each of these files that the last commit holds is restored from it.
 
 Usage: keep_own.py (in the project's folder, after copier has written the update).
 """

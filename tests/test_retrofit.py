@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.version import Version
 
 from helpers import (
     FIXTURES,
@@ -531,8 +534,17 @@ def test_update_after_retrofit_upgrades_a_token_that_came_back(tmp_path: Path) -
     # A workflow of the owner's that is not UTF-8 and publishes nothing blocks no update.
     (project / ".github/workflows/notes.yml").write_bytes(b"name: caf\xe9\non: push\njobs: {}\n")
     commit_all(project, "Token again")
-    done = copier("update", "--trust", "--defaults", cwd=project)
+    trace = tmp_path / "git-trace"
+    done = run(
+        [sys.executable, "-m", "copier", "update", "--trust", "--defaults"],
+        cwd=project,
+        env={"GIT_TRACE": str(trace)},
+    )
     assert "uses no password any more" in done.stdout + done.stderr
+    # keep_own (the owner's RELEASING.md and the like, which copier before 9.12 merged into)
+    # starts only on that copier: its git calls are in the trace there and nowhere else.
+    old_copier = Version(metadata.version("copier")) < Version("9.12")
+    assert ("HEAD:./RELEASING.md" in trace.read_text()) == old_copier
     assert "secrets." not in path.read_text()
     assert load_yaml(project / ".copier-answers.yml")["_commit"] == "v1.1.0"
     assert (project / "pyproject.toml").read_bytes() == (
