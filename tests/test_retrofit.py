@@ -435,6 +435,10 @@ def test_retrofit_again_changes_nothing(retrofitted: dict[str, Any], template: P
 
 
 @pytest.mark.slow
+# One shape: what a project's tests can see is its code, tests and metadata, which stay byte for
+# byte in every shape (test_files_the_owner_wrote_are_unchanged), beside exactly the added
+# files (test_only_the_release_setup_is_added). A run per shape would test the fixtures.
+@pytest.mark.parametrize("retrofitted", ["twine-release-setuppy"], indirect=True)
 def test_project_tests_pass_after_the_retrofit(retrofitted: dict[str, Any], tmp_path: Path) -> None:
     project = retrofitted["project"]
     python = make_venv(tmp_path / "venv")
