@@ -151,10 +151,27 @@ def opt_in_default(context: Context, question: str, organisation: Any, default: 
     question, which keeps its shape (organisation defaults apply to new projects only) until
     its owner answers otherwise, and for an existing project (a retrofit), which is not asked
     and keeps its own."""
-    if copier_operation() == "update" or (context.get("retrofit") or "no") != "no":
+    if _keeps_its_shape(context):
         return on_update
     # Asked of new projects only: the rule of a new project.
     return prompts.pick([organisation, default], lambda value: question_error(question, value))
+
+
+@pass_context
+def new_project_option(context: Context, organisation: Any, default: bool) -> bool:
+    """The default of a yes/no option that adds files or jobs (PyPy, the lowest versions, the
+    audit, community files, attestations, the stable ABI): the ``organisation``'s answer in
+    org.yml (else ``default``) for a new project; off for a project that updates into the
+    question and for a retrofit, which keep their shape (see ``opt_in_default``)."""
+    if _keeps_its_shape(context):
+        return False
+    return organisation if isinstance(organisation, bool) else default
+
+
+def _keeps_its_shape(context: Context) -> bool:
+    """An update (a question new to the project takes the answer that changes nothing) or an
+    existing project (a retrofit, which is not asked and keeps its own)."""
+    return copier_operation() == "update" or (context.get("retrofit") or "no") != "no"
 
 
 @pass_context

@@ -168,6 +168,7 @@ class Filters(Extension):
                 "copier_operation": folder.copier_operation,
                 "copier_before": folder.copier_before,
                 "opt_in_default": answers.opt_in_default,
+                "new_project_option": answers.new_project_option,
                 "given_ok": answers.given_ok,
                 "refused": answers.refused,
                 "choice_refused": answers.choice_refused,

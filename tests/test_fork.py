@@ -17,16 +17,21 @@ import yaml
 
 from helpers import (
     FIXTURES,
+    RELEASE_1_1_0,
+    REQUIRED_ANSWERS,
     TEMPLATE_DIR,
     commit_all,
     copier,
     copy_with_answers,
     edit,
+    existing_project,
     git,
     load_yaml,
     make_template_repo,
     run,
+    template_at,
     tool,
+    workflow,
 )
 
 ORG = {
@@ -122,11 +127,9 @@ def test_a_retrofit_keeps_the_projects_own_codeowners(scenario: dict[str, Path],
     """The fork's own files reach an existing project where it has none; its own CODEOWNERS
     stays. Before, copier stopped on the conflict (--defaults) after writing half the files,
     or at a terminal offered to overwrite the owner's."""
-    project = tmp_path / "owned"
-    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
+    project = existing_project("twine-release-setuppy", tmp_path / "owned")
     own = "* @acme/legacy-maintainers\n"
     (project / ".github/CODEOWNERS").write_text(own)
-    run(["git", "init", "-q", project])
     commit_all(project, "The project's own owners")
     copier("copy", "--trust", "--defaults", "--vcs-ref=HEAD", scenario["fork"], ".", cwd=project)
     assert (project / ".github/CODEOWNERS").read_text() == own
@@ -169,6 +172,30 @@ def test_options_for_new_projects_do_not_reach_a_retrofit(scenario: dict[str, Pa
     assert "actions/attest" not in publish and "fetch-depth" not in publish
     releasing = (project / "RELEASING.md").read_text()
     assert "documentation site" not in releasing and "There is no version to set" not in releasing
+
+
+def test_a_project_that_updates_into_the_options_gets_none_of_them(tmp_path: Path) -> None:
+    """A fork turns on every yes/no option for new projects. A project made before those
+    questions existed (from release 1.1.0) updates into them with none: org.yml's answers are
+    for new projects. Before, the audit workflow, the PyPy leg and the attest step arrived."""
+    fork = template_at(RELEASE_1_1_0, tmp_path / "fork")
+    options = ("pypy", "lowest_dependencies", "dependency_audit", "community", "attestations")
+    set_org_defaults(fork, dict.fromkeys(options, True))
+    commit_all(fork, "Every option on for new projects")
+    git(fork, "tag", "-f", "v0.2.0")
+    project = tmp_path / "acme-widgets"
+    copy_with_answers(project, REQUIRED_ANSWERS, fork, "--vcs-ref=v0.1.0")
+    run(["git", "init", "-q", project])
+    commit_all(project, "Start, with the fork at 1.1.0")
+    copier("update", "--trust", "--defaults", cwd=project)
+    answers = load_yaml(project / ".copier-answers.yml")
+    assert answers["_commit"] == "v0.2.0"
+    assert {key: answers[key] for key in options} == dict.fromkeys(options, False)
+    assert not (project / ".github/workflows/audit.yml").exists()
+    assert not (project / "CODE_OF_CONDUCT.md").exists()
+    assert "actions/attest" not in (project / ".github/workflows/publish.yml").read_text()
+    jobs = workflow(project, "test.yml")["jobs"]
+    assert "lowest" not in jobs and "pypy" not in json.dumps(jobs)
 
 
 def test_fork_merges_upstream_and_projects_update(scenario: dict[str, Path], org_project: Path) -> None:
