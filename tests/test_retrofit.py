@@ -477,24 +477,25 @@ def test_project_without_publishing_gets_publish_yml_and_nothing_else(template: 
     assert zizmor_pedantic(project / ".github/workflows/publish.yml") == []
 
 
+def tag_versioned_project(project: Path) -> Path:
+    """An existing project that does not publish yet and takes its version from its git tags
+    (setuptools-scm), committed."""
+    existing_project("twine-release-setuppy", project)
+    (project / ".github/workflows/release.yml").unlink()
+    (project / "setup.py").write_text("from setuptools import setup\n\nsetup(use_scm_version=True)\n")
+    commit_all(project, "No release workflow yet; the version is the tag")
+    return project
+
+
 def test_project_whose_version_comes_from_git_tags_gets_a_build_that_fetches_them(
     template: Path, tmp_path: Path
 ) -> None:
     """setuptools-scm reads the version from the tags: publish.yml's build checks out the whole
     history (a shallow clone builds 0.1.devN, which the tag check refuses), whatever the
     template's default for a new project."""
-    project = tmp_path / "tagged"
-    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
-    (project / ".github/workflows/release.yml").unlink()
-    (project / "setup.py").write_text("from setuptools import setup\n\nsetup(use_scm_version=True)\n")
-    run(["git", "init", "-q", project])
-    commit_all(project, "No release workflow yet; the version is the tag")
+    project = tag_versioned_project(tmp_path / "tagged")
     retrofit(template, project)
-    [checkout] = [
-        s
-        for s in workflow(project, "publish.yml")["jobs"]["build"]["steps"]
-        if "checkout" in s.get("uses", "")
-    ]
+    [checkout] = steps_using(workflow(project, "publish.yml")["jobs"]["build"], "actions/checkout")
     assert checkout["with"]["fetch-depth"] == 0
     assert "There is no version to set" in (project / "RELEASING.md").read_text()
 
@@ -562,12 +563,7 @@ def test_update_brings_the_tag_fetch_to_a_project_retrofitted_before_it(tmp_path
     in empty folders, where the project's files cannot be read, so `versioning` must reach
     them as a recorded answer: before it was recorded, the update left the checkout shallow."""
     template = template_at(RELEASE_1_1_0, tmp_path / "template")
-    project = tmp_path / "tagged"
-    shutil.copytree(FIXTURES / "twine-release-setuppy", project)
-    (project / ".github/workflows/release.yml").unlink()
-    (project / "setup.py").write_text("from setuptools import setup\n\nsetup(use_scm_version=True)\n")
-    run(["git", "init", "-q", project])
-    commit_all(project, "No release workflow yet; the version is the tag")
+    project = tag_versioned_project(tmp_path / "tagged")
     copier("copy", "--trust", "--defaults", "--vcs-ref=v0.1.0", template, ".", cwd=project)
     assert "fetch-depth" not in (project / ".github/workflows/publish.yml").read_text()
     commit_all(project, "Trusted Publishing, with template 1.1.0")
