@@ -94,7 +94,6 @@ LONGEST_FIRST = (
     "test_uv_lock.py",  # 27
     "test_same_renders.py",  # 22
     "test_answers.py",  # 21
-    "test_checks.py",  # 18
     "test_retrofit_refusals.py",  # 17
     "test_install.py",  # 16
     "test_template_news.py",  # 14

@@ -1,6 +1,6 @@
 """The rendered project's CI (test.yml): checks, coverage, platforms, free-threaded Python,
 a weekly run; and the README badges and Dependabot settings that go with it. The checks
-really running and failing is tests/test_checks.py; the checkers on every variant,
+really running and failing is tests/test_release.py; the checkers on every variant,
 tests/test_workflows.py."""
 
 from __future__ import annotations

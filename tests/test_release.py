@@ -7,7 +7,8 @@ setup-uv is the uv of the test environment). The built files are then checked an
 uploaded, as the publish job does, with the very twine that the pinned
 pypa/gh-action-pypi-publish bundles (extensions/actions.yml records it), to a package
 index started on 127.0.0.1, and installed from it into a fresh virtual environment, as a
-user would after a release.
+user would after a release. In the same rehearsed project, each check of test.yml fails on the
+mistake it is there to catch, and passes again once the mistake is gone.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import time
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from extensions import backends
-from helpers import TEMPLATE_DIR, Runner, load_yaml, make_venv, run, tool, workflow
+from helpers import TEMPLATE_DIR, Runner, commit_all, git, load_yaml, make_venv, run, tool, workflow
 
 pytestmark = pytest.mark.slow
 
@@ -75,22 +78,37 @@ def package_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.wait(timeout=10)
 
 
+@dataclass(frozen=True)
+class Rehearsal:
+    """A rehearsed project, test.yml's jobs, and the runner of each job that ran there (its
+    tools stay installed: the checkers in the checks job's, coverage in the coverage job's)."""
+
+    project: Path
+    jobs: dict[str, Any]
+    runners: dict[str, Runner]
+
+
 @pytest.fixture(
     scope="module", params=COMBINATIONS, ids=lambda c: f"{c['build_backend']}-{c['ci_installer']}"
 )
-def rehearsed(request: pytest.FixtureRequest, render, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project whose test job and build job ran for real; returns it with dist/ built."""
+def rehearsal(request: pytest.FixtureRequest, render, tmp_path_factory: pytest.TempPathFactory) -> Rehearsal:
+    """A project whose test jobs and build job ran for real, leaving dist/ built. It is a git
+    repository, as actions/checkout leaves it, so a test can change it and put it back."""
     answers = request.param
     work = tmp_path_factory.mktemp("rehearsal")
     project = work / "acme-widgets"
     shutil.copytree(
         render(**answers, project_name=f"acme-{answers['build_backend']}-{answers['ci_installer']}"), project
     )
+    run(["git", "init", "-q", project])
+    commit_all(project, "As rendered")
     # test.yml as CI runs it: the checks (ruff, mypy, zizmor at the pre-commit config's
     # versions), the tests under coverage, and the combined report with its threshold.
     tests = workflow(project, "test.yml")["jobs"]
+    runners = {}
     for job_id in ("checks", "test", "coverage"):
-        Runner(project, work / job_id, {"UV_CACHE_DIR": str(work / "uv-cache")}).run_job(tests[job_id])
+        runners[job_id] = Runner(project, work / job_id, {"UV_CACHE_DIR": str(work / "uv-cache")})
+        runners[job_id].run_job(tests[job_id])
         if job_id == "checks" and answers["ci_installer"] == "uv":
             # The checkers went into the project's own environment, beside its locked
             # dependencies, as on a runner (not into the one running these tests).
@@ -101,7 +119,13 @@ def rehearsed(request: pytest.FixtureRequest, render, tmp_path_factory: pytest.T
     Runner(project, work, {"GITHUB_REF_NAME": "v0.1.0", "UV_CACHE_DIR": str(work / "uv-cache")}).run_job(
         build_job
     )
-    return project
+    return Rehearsal(project, tests, runners)
+
+
+@pytest.fixture(scope="module")
+def rehearsed(rehearsal: Rehearsal) -> Path:
+    """The rehearsed project, its dist/ built."""
+    return rehearsal.project
 
 
 def distributions(project: Path) -> list[Path]:
@@ -229,3 +253,111 @@ def test_build_job_refuses_a_tag_that_is_not_the_version(rehearsed: Path, tmp_pa
     )
     assert done.returncode == 1
     assert "does not match the version" in done.stdout
+
+
+# Each check of test.yml can fail: every kind of mistake a pull request can make fails the step
+# that is there to catch it, in the default project (setuptools, pip) whose jobs the rehearsal
+# ran clean above, with the checkers at the versions its .pre-commit-config.yaml pins.
+DEFAULT_REHEARSAL = pytest.mark.parametrize(
+    "rehearsal", COMBINATIONS[:1], indirect=True, ids=["setuptools-pip"]
+)
+
+
+def step(jobs: dict[str, Any], job_id: str, name: str) -> dict[str, Any]:
+    return next(s for s in jobs[job_id]["steps"] if s.get("name") == name)
+
+
+def add_to(path: str, text: str) -> Callable[[Path], None]:
+    """Appends ``text`` to a file of the project; ``{package}`` is its import package's folder."""
+
+    def change(project: Path) -> None:
+        package = next((project / "src").iterdir()).name
+        with (project / path.format(package=f"src/{package}")).open("a", encoding="utf-8") as file:
+            file.write(text)
+
+    return change
+
+
+UNTESTED = (
+    "\n\ndef spin(turns: int) -> int:\n"
+    + "".join(f"    turns += {i}\n    if turns > {i * 7}:\n        turns -= 1\n" for i in range(20))
+    + "    return turns\n"
+)
+
+
+@DEFAULT_REHEARSAL
+@pytest.mark.parametrize(
+    ("change", "job_id", "failing", "says"),
+    [
+        (
+            add_to("{package}/_greeting.py", "\n\ndef count() -> int:\n    return 'one'\n"),
+            "checks",
+            "mypy",
+            "return-value",
+        ),
+        (add_to("{package}/_greeting.py", "\nimport os\n"), "checks", "ruff check", "F401"),
+        (
+            add_to("{package}/_greeting.py", "\n\nanswer   =  42\n"),
+            "checks",
+            "ruff format",
+            "would be reformatted",
+        ),
+        (
+            add_to(".github/workflows/test.yml", "      - uses: actions/cache@v4\n"),
+            "checks",
+            "zizmor",
+            "unpinned-uses",
+        ),
+        (
+            add_to("{package}/_greeting.py", UNTESTED),
+            "coverage",
+            "Fail under the threshold in pyproject.toml ([tool.coverage.report] fail_under)",
+            "fail-under",
+        ),
+    ],
+    ids=["type-error", "lint-error", "unformatted", "unpinned-action", "coverage-drop"],
+)
+def test_each_check_fails_on_its_mistake(
+    rehearsal: Rehearsal,
+    change: Callable[[Path], None],
+    job_id: str,
+    failing: str,
+    says: str,
+) -> None:
+    project, jobs, runners = rehearsal.project, rehearsal.jobs, rehearsal.runners
+    try:
+        change(project)
+        if job_id == "coverage":  # new data: the tests run again under coverage, then combine
+            for data in project.glob(".coverage*"):
+                data.unlink()
+            done = runners["test"].run_step(step(jobs, "test", "Run the tests under coverage"))
+            assert done.returncode == 0, done.stdout + done.stderr
+            done = runners["coverage"].run_step(
+                step(jobs, "coverage", "Combine the coverage of every test job")
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+        done = runners[job_id].run_step(step(jobs, job_id, failing))
+        assert done.returncode != 0, f"{failing} passed:\n{done.stdout}{done.stderr}"
+        assert says in done.stdout + done.stderr
+    finally:
+        git(project, "checkout", "--", ".")
+        git(project, "clean", "-fdq", "-e", ".coverage*")
+    # The same step passes again once the mistake is gone: it failed because of it.
+    if job_id != "coverage":
+        assert runners[job_id].run_step(step(jobs, job_id, failing)).returncode == 0
+
+
+@DEFAULT_REHEARSAL
+def test_the_checkers_are_the_versions_pre_commit_pins(rehearsal: Rehearsal) -> None:
+    project, runner = rehearsal.project, rehearsal.runners["checks"]
+    config = (project / ".pre-commit-config.yaml").read_text()
+    for tool_name, repo in (
+        ("ruff", "ruff-pre-commit"),
+        ("mypy", "mirrors-mypy"),
+        ("zizmor", "zizmor-pre-commit"),
+    ):
+        rev = config.split(repo, 1)[1].split("rev: v", 1)[1].split()[0]
+        done = subprocess.run(
+            [tool_name, "--version"], env=runner.env, cwd=project, capture_output=True, text=True, check=True
+        )
+        assert rev in done.stdout, (tool_name, rev, done.stdout)
