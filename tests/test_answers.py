@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from extensions import answers, names, serialise
-from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, copy_with_answers, load_yaml, make_venv, run
+from helpers import REQUIRED_ANSWERS, TEMPLATE_DIR, copy_with_answers, install_into, load_yaml, make_venv, run
 
 settings.register_profile(
     "ci",
@@ -326,10 +326,7 @@ def test_project_with_nasty_answers_passes_its_tests(copie_session: Any, tmp_pat
         == "true"
     )
     python = make_venv(tmp_path / "venv")
-    run(
-        [python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test]"],
-        cwd=result.project_dir,
-    )
+    install_into(python, "-e", ".[test]", cwd=result.project_dir)
     run([python, "-m", "pytest", "-p", "no:cacheprovider"], cwd=result.project_dir)
 
 

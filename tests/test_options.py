@@ -19,6 +19,7 @@ from helpers import (
     copier,
     copy_with_answers,
     git,
+    install_into,
     load_yaml,
     make_template_repo,
     make_venv,
@@ -30,14 +31,11 @@ from helpers import (
 
 def install(project: Path, venv: Path, *extras: str) -> Path:
     """A fresh virtual environment with the project (editable) and the named dependency
-    groups of its pyproject.toml (read here: the venv's pip may predate --group)."""
+    groups of its pyproject.toml (read here, as pip 25.1+ reads --group)."""
     python = make_venv(venv)
     groups = tomllib.loads((project / "pyproject.toml").read_text())["dependency-groups"]
     requirements = [r for group in extras for r in groups[group]]
-    run(
-        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", ".[test]", *requirements],
-        cwd=project,
-    )
+    install_into(python, "-e", ".[test]", *requirements, cwd=project)
     return python
 
 
@@ -149,7 +147,7 @@ def test_the_version_is_the_tag_and_an_untagged_build_is_refused(
         metadata = archive.read("acme_widgets-1.2.3.dist-info/METADATA").decode()
     assert "\nVersion: 1.2.3\n" in metadata
     python = make_venv(tmp_path / "venv")
-    run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel])
+    install_into(python, wheel)
     done = run([python, "-c", "import acme_widgets; print(acme_widgets.__version__)"], cwd=tmp_path)
     assert done.stdout.strip() == "1.2.3"
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import tomllib
 
-from helpers import load_yaml, make_venv, run
+from helpers import install_into, load_yaml, make_venv, run
 
 
 def _dev_requirement(project: Path, name: str) -> str:
@@ -43,7 +43,7 @@ def test_a_release_gathers_the_change_files_into_the_changelog(
     if towncrier_version == "oldest allowed":
         name, floor = requirement.split(">=")
         requirement = f"{name}=={floor}"
-    run([python, "-m", "pip", "install", "-q", requirement])
+    install_into(python, requirement)
     towncrier = python.parent / "towncrier"
     # A contributor, as CONTRIBUTING.md says: its `towncrier create`, then a file by hand.
     create = _command((project / "CONTRIBUTING.md").read_text(), "towncrier create")

@@ -31,6 +31,7 @@ from helpers import (
     edit,
     existing_project,
     git,
+    install_into,
     load_yaml,
     make_template_repo,
     make_venv,
@@ -442,10 +443,7 @@ def test_retrofit_again_changes_nothing(retrofitted: dict[str, Any], template: P
 def test_project_tests_pass_after_the_retrofit(retrofitted: dict[str, Any], tmp_path: Path) -> None:
     project = retrofitted["project"]
     python = make_venv(tmp_path / "venv")
-    run(
-        [python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".", "pytest"],
-        cwd=project,
-    )
+    install_into(python, "-e", ".", "pytest", cwd=project)
     run([python, "-m", "pytest", "-p", "no:cacheprovider", "tests"], cwd=project)
 
 

@@ -23,6 +23,7 @@ from helpers import (
     copy_with_answers,
     edit,
     git,
+    install_into,
     load_yaml,
     make_template_repo,
     make_venv,
@@ -152,7 +153,7 @@ def test_second_update_is_a_no_op(updated) -> None:
 def test_project_tests_pass_after_the_update(updated) -> None:
     project, _ = updated
     python = make_venv(project.parent / "venv")
-    run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test]"], cwd=project)
+    install_into(python, "-e", ".[test]", cwd=project)
     run([python, "-m", "pytest", "-p", "no:cacheprovider"], cwd=project)
     run([python, "-c", "from acme_widgets.extra import double; assert double(2) == 4"])
 
@@ -330,7 +331,7 @@ def test_update_from_an_earlier_release_brings_the_new_ci_jobs(updated_from_hist
 def test_update_from_an_earlier_release_still_passes_its_tests(updated_from_history) -> None:
     project, _, _ = updated_from_history
     python = make_venv(project.parent / "venv")
-    run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", ".[test]"], cwd=project)
+    install_into(python, "-e", ".[test]", cwd=project)
     run([python, "-m", "pytest", "-p", "no:cacheprovider"], cwd=project)
 
 
