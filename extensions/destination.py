@@ -49,6 +49,7 @@ class Destination:
     answers_file: str  # as copier was given it (`-a FILE`), or its default
     operation: str
     given_retrofit: str | None = None  # `-d retrofit=...`
+    source: Path | None = None  # the template's folder for this run (`_copier_conf.src_path`)
     _checked: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
     # --- plain facts: no retrofit -------------------------------------------------------------
@@ -274,7 +275,7 @@ class Destination:
 
     def _conf(self) -> dict[str, Any]:
         """What the retrofit's questions read of copier's ``_copier_conf``."""
-        return {"dst_path": self.path, "answers_file": self.answers_file}
+        return {"dst_path": self.path, "answers_file": self.answers_file, "src_path": self.source}
 
     def _once(self, key: tuple[str, ...], ask: Callable[[], T]) -> T:
         """What ``ask`` answers, asked once per run for each ``key``."""
@@ -300,8 +301,13 @@ def destination(conf: Any) -> Destination:
     if kept is not None and kept[0] is data:
         return kept[1]
     given = (data or {}).get("retrofit")
+    source = conf.get("src_path")
     record = Destination(
-        Path(str(conf["dst_path"])), answers_file, operation, None if given is None else str(given)
+        Path(str(conf["dst_path"])),
+        answers_file,
+        operation,
+        None if given is None else str(given),
+        None if source is None else Path(str(source)),
     )
     if len(_RUNS) >= _KEPT:
         del _RUNS[next(iter(_RUNS))]

@@ -137,6 +137,30 @@ def test_a_retrofit_keeps_the_projects_own_codeowners(scenario: dict[str, Path],
     assert load_yaml(project / ".copier-answers.yml")["retrofit"] == "upgrade"
 
 
+def test_a_retrofit_stops_before_writing_when_the_project_holds_a_fork_file_of_its_own(
+    scenario: dict[str, Path], tmp_path: Path
+) -> None:
+    """A project that already holds a file at the path of one of the fork's `org-` files, with
+    other content: copier would stop on that file after writing the ones before it (a half-done
+    retrofit). The retrofit is refused first, naming the file, and nothing is written."""
+    project = existing_project("twine-release-setuppy", tmp_path / "owned")
+    (project / ".github/workflows/org-audit.yml").write_text("# the project's own audit\n")
+    commit_all(project, "The project's own audit")
+    done = copier(
+        "copy", "--trust", "--defaults", "--vcs-ref=HEAD", scenario["fork"], ".", cwd=project, check=False
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in said, said
+    assert ".github/workflows/org-audit.yml" in said and "git mv" in said, said
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
+    # The same file, byte for byte, is no obstacle: copier finds it identical.
+    fork_file = (scenario["fork"] / "template/.github/workflows/org-audit.yml").read_text()
+    (project / ".github/workflows/org-audit.yml").write_text(fork_file)
+    commit_all(project, "The organisation's audit, as the fork ships it")
+    copier("copy", "--trust", "--defaults", "--vcs-ref=HEAD", scenario["fork"], ".", cwd=project)
+    assert load_yaml(project / ".copier-answers.yml")["retrofit"] == "upgrade"
+
+
 def test_options_for_new_projects_do_not_reach_a_retrofit(scenario: dict[str, Path], tmp_path: Path) -> None:
     """org.yml's options that shape a new project (a docs site, an audit workflow, GitHub
     attestations, PyPy, a version from tags) are not asked of an existing project, and do not

@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from extensions import compiled, destination, folder
 from extensions.load import package
-from extensions.retrofit import called_tests, new_jobs, project
+from extensions.retrofit import called_tests, new_jobs, project, questions
 from extensions.retrofit.plan import Plan
 from extensions.retrofit.workflows import Workflow
 from extensions.retrofit.write import write
@@ -310,6 +310,41 @@ def test_the_project_reader_reads_values_of_the_wrong_type_as_nothing(tmp_path: 
     assert project.metadata(tmp_path)["project_name"] == "a"
     (tmp_path / "pyproject.toml").write_text('project = "a"\ntool = ["poetry"]\n')
     assert "project_name" not in project.metadata(tmp_path)
+
+
+def test_a_fork_file_the_project_holds_otherwise_is_in_the_way(tmp_path: Path) -> None:
+    """The retrofit's refusal before copier writes anything: the fork's `org-` files the project
+    already holds with other content (copier would stop on them halfway through)."""
+    fork, project = tmp_path / "fork", tmp_path / "project"
+    files = {
+        ".github/workflows/org-audit.yml": "same\n",  # held byte for byte: copier finds it identical
+        ".github/workflows/org-lint.yml": "the fork's\n",  # held otherwise: in the way
+        "org_notes.md.jinja": "{{ project_name }}\n",  # held at all: its content needs the answers
+        "docs/org-guide.md": "new\n",  # not held
+        "{{ project_name }}/org-x.txt": "templated\n",  # its path needs the answers
+        "org-folder/file.txt": "the fork's\n",  # the project holds a file where the fork has a folder
+        "README.md": "upstream's file\n",  # not a fork's name
+    }
+    for name, text in files.items():
+        (fork / "template" / name).parent.mkdir(parents=True, exist_ok=True)
+        (fork / "template" / name).write_text(text)
+    held = {
+        ".github/workflows/org-audit.yml": "same\n",
+        ".github/workflows/org-lint.yml": "the project's\n",
+        "org_notes.md": "acme\n",
+        "org-folder": "a file\n",
+        "README.md": "the project's\n",
+    }
+    for name, text in held.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    assert questions.fork_files_in_the_way(fork, project) == [
+        ".github/workflows/org-lint.yml",
+        "org-folder/file.txt",
+        "org_notes.md",
+    ]
+    assert questions.fork_files_in_the_way(None, project) == []  # no template folder: nothing to compare
+    assert questions.fork_files_in_the_way(TEMPLATE_DIR, project) == []  # upstream ships none
 
 
 @pytest.mark.parametrize(

@@ -238,6 +238,14 @@ def retrofit_error(conf: Any, mode: str) -> str:  # noqa: C901
             "its publishing workflow under that name (PyPI trusts it by name). Rename yours "
             f"(git mv {taken.relative_to(path)} .github/workflows/OTHER.yml), commit, and run copier again."
         )
+    if in_the_way := fork_files_in_the_way(conf.get("src_path"), path):
+        held = in_the_way[0]
+        return (
+            f"{held} is already in this project, with other content than the file of that name this "
+            "template (an organisation's fork) adds: copier would stop there, halfway through. Move the "
+            f"project's aside (git mv {held} {held}.own), commit, and run copier again; or give the "
+            "fork's file a name no project holds."
+        )
     if mode == "upgrade":
         return (
             ""
@@ -247,6 +255,38 @@ def retrofit_error(conf: Any, mode: str) -> str:  # noqa: C901
     if publishing_workflows(path):
         return "A workflow here already publishes to PyPI: answer retrofit=upgrade to upgrade it in place."
     return ""
+
+
+def fork_files_in_the_way(source: Any, path: Path) -> list[str]:
+    """The files an organisation's fork adds in the places upstream keeps free for it (a name
+    starting `org-` or `org_` in the template folder, or inside a folder so named:
+    docs/organisation-forks.md) that the project already holds with other content, or where it
+    holds a file in place of one of their folders: copier would stop there after writing the
+    files before them. A `.jinja` file counts when the project holds its name at all (its content
+    needs the answers); one whose path is itself templated is passed over. Upstream ships none
+    (test_fork.py)."""
+    if source is None:
+        return []
+    template = Path(str(source)) / "template"
+    taken = []
+    for file in sorted(template.rglob("*")):
+        relative = file.relative_to(template)
+        if not file.is_file() or not any(part.startswith(("org-", "org_")) for part in relative.parts):
+            continue
+        if any(c in str(relative) for c in "{}"):
+            continue
+        name = relative.as_posix().removesuffix(".jinja")
+        held = path / name
+        if any(
+            folder.is_symlink() or folder.is_file()
+            for folder in list(held.parents)[: len(relative.parts) - 1]
+        ):
+            taken.append(name)  # a file of the project's where the fork has a folder
+        elif (held.is_symlink() or held.exists()) and (
+            file.suffix == ".jinja" or not held.is_file() or held.read_bytes() != file.read_bytes()
+        ):
+            taken.append(name)
+    return taken
 
 
 def retrofit_report(root: str | Path, project_name: str, environment: str) -> dict[str, Any]:
