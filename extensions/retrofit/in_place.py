@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import yaml
 
 from . import credentials
-from .owner_jobs import builds_too, drop_login_lines, expression, remove_keys, strip_password, with_build
+from .owner_jobs import drop_login_lines, expression, remove_keys, strip_password
 from .plan import Edits, Run
 from .plan import indent as line_indent
+from .upload_command import builds_too, with_build
 from .workflows import (
     PUBLISH_ACTION,
     UPLOAD_ANYWHERE,

@@ -35,9 +35,9 @@ from .owner_jobs import (
     publishes_only,
     remove_keys,
     target_of,
-    upload_files,
 )
 from .plan import CannotIsolate, Edits, Plan, Publisher, Run, Upload
+from .upload_command import upload_files
 from .uploads import (
     MATURIN_COMMAND,
     built_name,

@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 from . import credentials
-from .owner_jobs import artifact_path, builds_too, split_upload, upload_files, with_build
 from .plan import Plan
+from .upload_command import artifact_path, builds_too, split_upload, upload_files, with_build
 from .workflows import PUBLISH_ACTION, UPLOAD_ANYWHERE, secrets_read
 
 ARTIFACT_UPLOAD = "actions/upload-artifact@"
