@@ -13,9 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from extensions import backends
 from helpers import (
+    RELEASE_1_1_0,
     REQUIRED_ANSWERS,
     TEMPLATE_DIR,
     commit_all,
@@ -222,6 +224,7 @@ RELEASE_POINTS = {
     "35d448d": "release pipeline: uv or pip, TestPyPI",
     "32eb8ab": "retrofit added",
     "b468d2c": "main on 2026-11-25 (the 1.0.0 candidate)",
+    RELEASE_1_1_0: "release 1.1.0, the newest a project can be on",
 }
 HISTORY_EDITS = {
     "README.md": ("## Install\n", "Widgets for every occasion.\n\n## Install\n"),
@@ -250,13 +253,25 @@ def updated_from_history(request: pytest.FixtureRequest, tmp_path_factory: pytes
     root = tmp_path_factory.mktemp(f"history-{request.param}")
     template = template_at(request.param, root / "template")
     renders = {}
+    # A project that updates into the free-threaded job gets it as allowed to fail (its code
+    # was never tested free-threaded), and no community files it did not choose; a new project
+    # gets the job as required and the files. A question the release already asked keeps the
+    # project's answer.
+    asked = set(
+        re.findall(r"^(\w+):", git(TEMPLATE_DIR, "show", f"{request.param}:copier.yml"), re.MULTILINE)
+    )
+    grown = {
+        key: value
+        for key, value in {
+            "free_threading": "allowed-to-fail",
+            "community": "false",
+            "changelog": "by-hand",
+            "lowest_dependencies": "false",
+        }.items()
+        if key not in asked
+    }
     for ref in ("v0.1.0", "v0.2.0"):
         plain = root / f"plain-{ref}" / "acme-widgets"
-        # A project that updates into the free-threaded job gets it as allowed to fail (its
-        # code was never tested free-threaded), and no community files it did not choose; a new
-        # project gets the job as required and the files.
-        grown = {"free_threading": "allowed-to-fail", "community": "false", "changelog": "by-hand"}
-        grown["lowest_dependencies"] = "false"
         answers = {**REQUIRED_ANSWERS, **(grown if ref == "v0.2.0" else {})}
         copy_with_answers(plain, answers, template, f"--vcs-ref={ref}")
         renders[ref] = tree(plain)
@@ -309,18 +324,25 @@ def test_update_from_an_earlier_release_conflicts_only_where_both_changed(update
 
 def test_update_from_an_earlier_release_brings_the_new_ci_jobs(updated_from_history) -> None:
     """The checks, coverage and free-threaded jobs arrive with the update (without conflicts:
-    the test above); the free-threaded one may fail, and the package claims nothing new."""
-    project, _, _ = updated_from_history
+    the test above); the free-threaded one may fail where the project did not choose it, and
+    the package claims nothing new."""
+    project, renders, _ = updated_from_history
     jobs = workflow(project, "test.yml")["jobs"]
     assert {"checks", "test", "coverage", "free-threaded"} <= set(jobs)
-    assert jobs["free-threaded"]["continue-on-error"] is True
     answers = load_yaml(project / ".copier-answers.yml")
-    assert answers["free_threading"] == "allowed-to-fail"
+    # Allowed to fail for a project from before the question; else the project's own answer.
+    before = yaml.safe_load(renders["v0.1.0"][".copier-answers.yml"])
+    assert answers["free_threading"] == before.get("free_threading", "allowed-to-fail")
+    assert jobs["free-threaded"].get("continue-on-error", False) is (
+        answers["free_threading"] == "allowed-to-fail"
+    )
     # Documentation, versions from git and a command line are opt-in: it keeps its shape.
     assert (answers["docs"], answers["versioning"], answers["cli"]) == ("none", "static", "none")
     assert not (project / "mkdocs.yml").exists()
     assert 'version = "0.1.0"' in (project / "pyproject.toml").read_text()
-    assert "Free Threading" not in (project / "pyproject.toml").read_text()
+    # The package claims free-threading only if it did before.
+    claimed = b"Free Threading" in renders["v0.1.0"]["pyproject.toml"]
+    assert ("Free Threading" in (project / "pyproject.toml").read_text()) is claimed
 
 
 @pytest.mark.slow
