@@ -61,6 +61,31 @@ BOOL_QUESTIONS = frozenset(
     }
 )
 
+# The questions an existing project (a retrofit) is not asked: each shapes files the retrofit
+# leaves to the project (its tests workflow, docs, changelog, community files) or belongs to
+# a new project's own workflows. Their `when` asks `retrofit == 'no'` (a test holds the two
+# together). Copier renders with an answer given with `-d` even where `when` is false, and does
+# not record it, so the next update would render without it: a retrofit refuses one instead.
+NEW_PROJECT_ONLY = frozenset(
+    {
+        "stable_abi",
+        "os_matrix",
+        "free_threading",
+        "pypy",
+        "lowest_dependencies",
+        "docs",
+        "changelog",
+        "cli",
+        "dependency_audit",
+        "community",
+        "conduct_contact",
+        "attestations",
+        "pin_actions",
+        "update_notice",
+        "update_pull_request",
+    }
+)
+
 
 def question_error(question: str, value: Any, retrofit: Any = "no", conf: Any = None) -> str:
     """Why ``value`` is not an answer to ``question`` ("" when it is): the one rule of each
@@ -140,6 +165,13 @@ def given_ok(context: Context, question: str) -> bool:
     retrofit = context.get("retrofit")  # the first question: answered (or derived) by now
     if message := question_error(question, data[question], retrofit, conf):
         raise UserMessageError(f"-d {question}={data[question]}: {message}")
+    # On copy only: inside an update copier renders the old version with the recorded answers
+    # as its data, and a retrofit made with 1.1.0 recorded pin_actions and update_notice.
+    if question in NEW_PROJECT_ONLY and (retrofit or "no") != "no" and copier_operation() == "copy":
+        raise UserMessageError(
+            f"-d {question}={data[question]}: an existing project is not asked this. The retrofit adds "
+            "the release setup and keeps the project's own workflows and files: leave it out."
+        )
     return True
 
 

@@ -704,3 +704,17 @@ def test_a_workflow_that_is_not_utf8_is_passed_over_only_when_it_shows_nothing_t
     )
     with pytest.raises(RetrofitRefusal, match=r"latin1\.yml:1: not UTF-8"):
         read_workflows(tmp_path)
+
+
+def test_the_questions_for_new_projects_only_are_those_a_retrofit_is_not_asked() -> None:
+    """answers.NEW_PROJECT_ONLY (refused when given to a retrofit) is exactly the questions whose
+    `when` leaves out an existing project: a new such question is refused too, and nothing else."""
+    from extensions import answers
+
+    config = yaml.safe_load((TEMPLATE_DIR / "copier.yml").read_text(encoding="utf-8"))
+    not_asked = {
+        key
+        for key, question in config.items()
+        if not key.startswith("_") and "retrofit | default('no') == 'no'" in str(question.get("when", ""))
+    }
+    assert not_asked == answers.NEW_PROJECT_ONLY

@@ -160,12 +160,17 @@ def test_case_3_add_refuses_the_owners_publish_yml_before_writing(template: Path
     assert "--overwrite" not in said
 
 
-def test_case_3_add_keeps_the_owners_zizmor_configuration(template: Path, tmp_path: Path) -> None:
+def test_case_3_add_keeps_the_owners_zizmor_configuration(tmp_path: Path) -> None:
+    """A fork whose org.yml leaves actions on tags renders its zizmor.yml (the policy that allows
+    them) into an existing project too: the project's own zizmor.yml stays as it is."""
+    fork = make_template_repo(tmp_path / "fork")
+    edit(fork / "org.yml", "pin_actions: true", "pin_actions: false")
+    commit_all(fork, "Actions on tags")
     project = project_without_publishing(tmp_path / "legacy")
     own = project / ".github/zizmor.yml"
     own.write_text("rules:\n  unpinned-uses:\n    disable: true\n")
     commit_all(project, "The owner's zizmor settings")
-    done = copier("copy", "--trust", "--defaults", "-d", "pin_actions=false", template, ".", cwd=project)
+    done = copier("copy", "--trust", "--defaults", "--vcs-ref=HEAD", fork, ".", cwd=project)
     assert done.returncode == 0
     assert own.read_text() == "rules:\n  unpinned-uses:\n    disable: true\n"
     assert (project / ".github/workflows/publish.yml").is_file()

@@ -33,6 +33,16 @@ def test_refuses_a_dirty_tree(template: Path, tmp_path: Path) -> None:
     assert "uncommitted changes" in refused(template, project)
 
 
+@pytest.mark.parametrize("given", ["dependency_audit=true", "docs=mkdocs", "pin_actions=false"])
+def test_an_answer_for_new_projects_only_is_refused(template: Path, tmp_path: Path, given: str) -> None:
+    """Copier renders with an answer given with -d even where the question is not asked, and
+    does not record it: dependency_audit=true wrote an audit workflow that the next update knew
+    nothing of. A retrofit names the answer and writes nothing."""
+    project = existing_project("twine-release-setuppy", tmp_path / "p")
+    said = " ".join(refused(template, project, "-d", given).split())
+    assert f"-d {given}: an existing project is not asked this" in said, said
+
+
 def test_refuses_a_project_outside_git(template: Path, tmp_path: Path) -> None:
     project = tmp_path / "p"
     shutil.copytree(FIXTURES / "twine-release-setuppy", project)
